@@ -13,6 +13,9 @@ impl<'a> Message<'a> {
 
     /// CSeq.
     pub fn cseq(&self) -> Option<Result<CSeq<'a>, ViewError<'a>>> {
+        if let Some(c) = self.cached_cseq() {
+            return Some(Ok(c));
+        }
         self.header_value(HeaderName::CSeq).map(CSeq::parse)
     }
 
@@ -69,7 +72,8 @@ impl<'a> Message<'a> {
 
     /// Content-Type.
     pub fn content_type(&self) -> Option<Result<MediaType<'a>, ViewError<'a>>> {
-        self.header_value(HeaderName::ContentType).map(MediaType::parse)
+        self.header_value(HeaderName::ContentType)
+            .map(MediaType::parse)
     }
 
     /// User-Agent value (product tokens and comments as written).
@@ -99,7 +103,8 @@ impl<'a> Message<'a> {
 
     /// Proxy-Require option tags.
     pub fn proxy_require(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
-        self.list(HeaderName::ProxyRequire).filter(|t| !t.is_empty())
+        self.list(HeaderName::ProxyRequire)
+            .filter(|t| !t.is_empty())
     }
 
     /// Reason elements.
@@ -108,22 +113,30 @@ impl<'a> Message<'a> {
     }
 
     /// WWW-Authenticate challenges (one per header field).
-    pub fn www_authenticate(&self) -> impl Iterator<Item = Result<AuthHeader<'a>, ViewError<'a>>> + '_ {
-        self.headers_named(HeaderName::WwwAuthenticate).map(|h| AuthHeader::parse(h.value))
+    pub fn www_authenticate(
+        &self,
+    ) -> impl Iterator<Item = Result<AuthHeader<'a>, ViewError<'a>>> + '_ {
+        self.headers_named(HeaderName::WwwAuthenticate)
+            .map(|h| AuthHeader::parse(h.value))
     }
 
     /// Proxy-Authenticate challenges.
-    pub fn proxy_authenticate(&self) -> impl Iterator<Item = Result<AuthHeader<'a>, ViewError<'a>>> + '_ {
-        self.headers_named(HeaderName::ProxyAuthenticate).map(|h| AuthHeader::parse(h.value))
+    pub fn proxy_authenticate(
+        &self,
+    ) -> impl Iterator<Item = Result<AuthHeader<'a>, ViewError<'a>>> + '_ {
+        self.headers_named(HeaderName::ProxyAuthenticate)
+            .map(|h| AuthHeader::parse(h.value))
     }
 
     /// Authorization credentials (first field).
     pub fn authorization(&self) -> Option<Result<AuthHeader<'a>, ViewError<'a>>> {
-        self.header_value(HeaderName::Authorization).map(AuthHeader::parse)
+        self.header_value(HeaderName::Authorization)
+            .map(AuthHeader::parse)
     }
 
     /// Proxy-Authorization credentials (first field).
     pub fn proxy_authorization(&self) -> Option<Result<AuthHeader<'a>, ViewError<'a>>> {
-        self.header_value(HeaderName::ProxyAuthorization).map(AuthHeader::parse)
+        self.header_value(HeaderName::ProxyAuthorization)
+            .map(AuthHeader::parse)
     }
 }

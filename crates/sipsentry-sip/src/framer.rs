@@ -60,7 +60,12 @@ pub struct StreamFramer {
 impl StreamFramer {
     /// A framer with the given limits.
     pub fn new(limits: Limits) -> Self {
-        StreamFramer { buf: Vec::new(), limits, pending_note: None, discard: 0 }
+        StreamFramer {
+            buf: Vec::new(),
+            limits,
+            pending_note: None,
+            discard: 0,
+        }
     }
 
     /// Appends received bytes. Bytes beyond what the caps allow are still accepted here: the
@@ -100,7 +105,10 @@ impl StreamFramer {
             return None;
         }
         // Keep-alives and stray line ends between messages.
-        let crlf = buf.iter().take_while(|&&b| b == b'\r' || b == b'\n').count();
+        let crlf = buf
+            .iter()
+            .take_while(|&&b| b == b'\r' || b == b'\n')
+            .count();
         if crlf > 0 {
             if crlf == buf.len() && crlf < 4 && buf.ends_with(b"\r") {
                 return None; // maybe the start of CRLFCRLF; wait for more.
@@ -140,7 +148,10 @@ impl StreamFramer {
             let drop_now = total.min(have);
             self.buf.drain(..drop_now);
             self.discard = total - drop_now;
-            return Some(FrameEvent::Garbage { len: total, reason: FramingError::TooLarge });
+            return Some(FrameEvent::Garbage {
+                len: total,
+                reason: FramingError::TooLarge,
+            });
         }
         if buf.len() < total {
             return None;
@@ -159,8 +170,10 @@ impl StreamFramer {
             if ls >= buf.len() {
                 break;
             }
-            if matches!(start_line_state(&buf[ls..]), LineState::Sip | LineState::Incomplete)
-                && !matches!(buf[ls], b'\r' | b'\n')
+            if matches!(
+                start_line_state(&buf[ls..]),
+                LineState::Sip | LineState::Incomplete
+            ) && !matches!(buf[ls], b'\r' | b'\n')
             {
                 skip = ls;
                 break;
@@ -198,7 +211,9 @@ fn start_line_state(buf: &[u8]) -> LineState {
     if line.len() >= 8 && line[..4].eq_ignore_ascii_case(b"SIP/") {
         return LineState::Sip;
     }
-    let Some(sp) = line.iter().position(|&b| b == b' ') else { return LineState::NotSip };
+    let Some(sp) = line.iter().position(|&b| b == b' ') else {
+        return LineState::NotSip;
+    };
     if !lex::is_token_str(&line[..sp]) {
         return LineState::NotSip;
     }
@@ -229,7 +244,9 @@ enum ClState {
 fn content_length(head: &[u8]) -> ClState {
     let mut found: Option<u64> = None;
     for line in head.split(|&b| b == b'\n') {
-        let Some(colon) = line.iter().position(|&b| b == b':') else { continue };
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            continue;
+        };
         let name = lex::trim(&line[..colon]);
         if name.eq_ignore_ascii_case(b"content-length") || name.eq_ignore_ascii_case(b"l") {
             match lex::parse_decimal(lex::trim(&line[colon + 1..]), u32::MAX as u64) {
@@ -270,7 +287,10 @@ mod tests {
             f.push(&[*b]);
             out.extend(all(&mut f));
         }
-        let msgs: Vec<_> = out.iter().filter(|e| matches!(e, FrameEvent::Message(_))).collect();
+        let msgs: Vec<_> = out
+            .iter()
+            .filter(|e| matches!(e, FrameEvent::Message(_)))
+            .collect();
         assert_eq!(msgs.len(), 2);
         assert_eq!(msgs[0], &FrameEvent::Message(OPT.to_vec()));
         assert!(out.iter().any(|e| matches!(e, FrameEvent::KeepAlive(_))));
@@ -283,7 +303,13 @@ mod tests {
         data.extend_from_slice(OPT);
         f.push(&data);
         let ev = all(&mut f);
-        assert!(matches!(ev[0], FrameEvent::Garbage { reason: FramingError::NotSip, .. }));
+        assert!(matches!(
+            ev[0],
+            FrameEvent::Garbage {
+                reason: FramingError::NotSip,
+                ..
+            }
+        ));
         assert_eq!(ev.last(), Some(&FrameEvent::Message(OPT.to_vec())));
     }
 
@@ -294,16 +320,31 @@ mod tests {
         data.extend_from_slice(OPT);
         f.push(&data);
         let ev = all(&mut f);
-        assert!(matches!(ev[0], FrameEvent::Garbage { reason: FramingError::BadContentLength, .. }));
+        assert!(matches!(
+            ev[0],
+            FrameEvent::Garbage {
+                reason: FramingError::BadContentLength,
+                ..
+            }
+        ));
         assert_eq!(ev.last(), Some(&FrameEvent::Message(OPT.to_vec())));
     }
 
     #[test]
     fn oversize_body_is_discarded_without_buffering() {
-        let limits = Limits { max_message: 1024, ..Limits::default() };
+        let limits = Limits {
+            max_message: 1024,
+            ..Limits::default()
+        };
         let mut f = StreamFramer::new(limits);
         f.push(b"INVITE sip:a@b SIP/2.0\r\nContent-Length: 100000\r\n\r\n");
-        assert!(matches!(f.next_event(), Some(FrameEvent::Garbage { reason: FramingError::TooLarge, .. })));
+        assert!(matches!(
+            f.next_event(),
+            Some(FrameEvent::Garbage {
+                reason: FramingError::TooLarge,
+                ..
+            })
+        ));
         for _ in 0..100 {
             f.push(&[b'x'; 1000]);
         }
@@ -314,13 +355,20 @@ mod tests {
 
     #[test]
     fn endless_headers_are_bounded() {
-        let limits = Limits { max_message: 4096, ..Limits::default() };
+        let limits = Limits {
+            max_message: 4096,
+            ..Limits::default()
+        };
         let mut f = StreamFramer::new(limits);
         f.push(b"OPTIONS sip:a@b SIP/2.0\r\n");
         let mut saw = false;
         for _ in 0..1000 {
             f.push(b"X-Filler: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n");
-            if let Some(FrameEvent::Garbage { reason: FramingError::TooLarge, .. }) = f.next_event() {
+            if let Some(FrameEvent::Garbage {
+                reason: FramingError::TooLarge,
+                ..
+            }) = f.next_event()
+            {
                 saw = true;
             }
             assert!(f.buffered() <= 4096 + 64);

@@ -7,7 +7,10 @@ use crate::{FrameEvent, Limits, Message, Mode, Severity, StreamFramer};
 pub fn parse_message(data: &[u8]) {
     let m = Message::parse_strict(data);
     for a in m.anomalies() {
-        assert!(a.span.start <= a.span.end && a.span.end <= data.len(), "span out of bounds: {a:?}");
+        assert!(
+            a.span.start <= a.span.end && a.span.end <= data.len(),
+            "span out of bounds: {a:?}"
+        );
     }
     assert!(m.len() <= data.len());
     for h in m.headers() {
@@ -15,7 +18,9 @@ pub fn parse_message(data: &[u8]) {
     }
     let _ = m.request_uri();
     let _ = m.cseq();
-    let _ = m.from().map(|r| r.map(|n| (n.tag(), n.display_name(), n.uri.user_decoded())));
+    let _ = m
+        .from()
+        .map(|r| r.map(|n| (n.tag(), n.display_name(), n.uri.user_decoded())));
     let _ = m.to();
     for v in m.vias().flatten() {
         let _ = (v.branch(), v.rport(), v.received(), v.host_ip());
@@ -35,13 +40,20 @@ pub fn parse_message(data: &[u8]) {
 /// to the same fields and prints identically again.
 pub fn roundtrip(data: &[u8]) {
     let m = Message::parse(data);
-    if m.anomalies().iter().any(|a| a.severity() == Severity::Reject) {
+    if m.anomalies()
+        .iter()
+        .any(|a| a.severity() == Severity::Reject)
+    {
         return;
     }
     let p1 = m.to_canonical();
     let m2 = Message::parse(&p1);
     assert_eq!(m.start_line(), m2.start_line(), "start line changed");
-    assert_eq!(m.headers().len(), m2.headers().len(), "header count changed");
+    assert_eq!(
+        m.headers().len(),
+        m2.headers().len(),
+        "header count changed"
+    );
     for (a, b) in m.headers().iter().zip(m2.headers()) {
         assert_eq!(a.name, b.name);
         assert_eq!(a.raw_name, b.raw_name);
@@ -54,7 +66,11 @@ pub fn roundtrip(data: &[u8]) {
 /// Feeds `data` to the stream framer in chunks whose sizes come from the data itself, and checks
 /// that buffering stays bounded and every delivered message starts like a SIP message.
 pub fn framer(data: &[u8]) {
-    let limits = Limits { max_message: 4096, max_headers: 64, max_line: 1024 };
+    let limits = Limits {
+        max_message: 4096,
+        max_headers: 64,
+        max_line: 1024,
+    };
     let mut f = StreamFramer::new(limits);
     let mut i = 0;
     let mut chunk = 1usize;
@@ -74,6 +90,10 @@ pub fn framer(data: &[u8]) {
                 FrameEvent::Garbage { len, .. } => assert!(len > 0),
             }
         }
-        assert!(f.buffered() <= limits.max_message + 97 + limits.max_line, "framer buffer grew to {}", f.buffered());
+        assert!(
+            f.buffered() <= limits.max_message + 97 + limits.max_line,
+            "framer buffer grew to {}",
+            f.buffered()
+        );
     }
 }

@@ -1,7 +1,8 @@
 //! Header names, compact forms, and the raw header record.
 
 macro_rules! names {
-    ($( $name:ident = $canon:literal, $($pat:literal)|+ ; )*) => {
+    ($( $name:ident = $canon:literal, $($pat:literal)|+ ; )*) => { names!(@emit $( $name = $canon ; )*); };
+    (@emit $( $name:ident = $canon:literal ; )*) => {
         /// Header fields the parser knows by name. Anything else is [`HeaderName::Other`] and kept
         /// verbatim.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -13,6 +14,9 @@ macro_rules! names {
         }
 
         impl HeaderName {
+            /// Every known name (not `Other`).
+            pub const ALL: &'static [HeaderName] = &[$(HeaderName::$name,)*];
+
             /// Canonical spelling (long form), or `None` for [`HeaderName::Other`].
             pub fn canonical(self) -> Option<&'static str> {
                 match self { $( HeaderName::$name => Some($canon), )* HeaderName::Other => None }
@@ -20,17 +24,121 @@ macro_rules! names {
 
             /// Classifies a header name, case-insensitively, accepting RFC 3261 compact forms.
             pub fn from_bytes(name: &[u8]) -> HeaderName {
-                const MAX: usize = 24;
-                if name.is_empty() || name.len() > MAX {
-                    return HeaderName::Other;
-                }
-                let mut buf = [0u8; MAX];
-                for (d, s) in buf.iter_mut().zip(name) {
-                    *d = s.to_ascii_lowercase();
-                }
-                // A literal match lets the compiler dispatch on length first.
-                match &buf[..name.len()] {
-                    $( $($pat)|+ => HeaderName::$name, )*
+                // Dispatch on length, then compare case-insensitively: no copy, few compares.
+                let eq = |c: &[u8]| name.eq_ignore_ascii_case(c);
+                match name.len() {
+                    1 => match name[0].to_ascii_lowercase() {
+                        b'v' => HeaderName::Via,
+                        b'f' => HeaderName::From,
+                        b't' => HeaderName::To,
+                        b'i' => HeaderName::CallId,
+                        b'm' => HeaderName::Contact,
+                        b'l' => HeaderName::ContentLength,
+                        b'c' => HeaderName::ContentType,
+                        b'e' => HeaderName::ContentEncoding,
+                        b'u' => HeaderName::AllowEvents,
+                        b'k' => HeaderName::Supported,
+                        b's' => HeaderName::Subject,
+                        b'o' => HeaderName::Event,
+                        b'r' => HeaderName::ReferTo,
+                        b'b' => HeaderName::ReferredBy,
+                        b'x' => HeaderName::SessionExpires,
+                        _ => HeaderName::Other,
+                    },
+                    2 => {
+                        if eq(b"to") { return HeaderName::To; }
+                        HeaderName::Other
+                    }
+                    3 => {
+                        if eq(b"via") { return HeaderName::Via; }
+                        HeaderName::Other
+                    }
+                    4 => {
+                        if eq(b"from") { return HeaderName::From; }
+                        if eq(b"cseq") { return HeaderName::CSeq; }
+                        if eq(b"date") { return HeaderName::Date; }
+                        HeaderName::Other
+                    }
+                    5 => {
+                        if eq(b"allow") { return HeaderName::Allow; }
+                        if eq(b"route") { return HeaderName::Route; }
+                        if eq(b"event") { return HeaderName::Event; }
+                        HeaderName::Other
+                    }
+                    6 => {
+                        if eq(b"server") { return HeaderName::Server; }
+                        if eq(b"reason") { return HeaderName::Reason; }
+                        if eq(b"accept") { return HeaderName::Accept; }
+                        HeaderName::Other
+                    }
+                    7 => {
+                        if eq(b"call-id") { return HeaderName::CallId; }
+                        if eq(b"contact") { return HeaderName::Contact; }
+                        if eq(b"expires") { return HeaderName::Expires; }
+                        if eq(b"require") { return HeaderName::Require; }
+                        if eq(b"subject") { return HeaderName::Subject; }
+                        if eq(b"warning") { return HeaderName::Warning; }
+                        HeaderName::Other
+                    }
+                    8 => {
+                        if eq(b"priority") { return HeaderName::Priority; }
+                        if eq(b"refer-to") { return HeaderName::ReferTo; }
+                        HeaderName::Other
+                    }
+                    9 => {
+                        if eq(b"supported") { return HeaderName::Supported; }
+                        if eq(b"timestamp") { return HeaderName::Timestamp; }
+                        if eq(b"diversion") { return HeaderName::Diversion; }
+                        HeaderName::Other
+                    }
+                    10 => {
+                        if eq(b"user-agent") { return HeaderName::UserAgent; }
+                        HeaderName::Other
+                    }
+                    11 => {
+                        if eq(b"min-expires") { return HeaderName::MinExpires; }
+                        if eq(b"unsupported") { return HeaderName::Unsupported; }
+                        if eq(b"retry-after") { return HeaderName::RetryAfter; }
+                        if eq(b"referred-by") { return HeaderName::ReferredBy; }
+                        HeaderName::Other
+                    }
+                    12 => {
+                        if eq(b"max-forwards") { return HeaderName::MaxForwards; }
+                        if eq(b"content-type") { return HeaderName::ContentType; }
+                        if eq(b"allow-events") { return HeaderName::AllowEvents; }
+                        if eq(b"record-route") { return HeaderName::RecordRoute; }
+                        if eq(b"organization") { return HeaderName::Organization; }
+                        HeaderName::Other
+                    }
+                    13 => {
+                        if eq(b"proxy-require") { return HeaderName::ProxyRequire; }
+                        if eq(b"authorization") { return HeaderName::Authorization; }
+                        HeaderName::Other
+                    }
+                    14 => {
+                        if eq(b"content-length") { return HeaderName::ContentLength; }
+                        HeaderName::Other
+                    }
+                    15 => {
+                        if eq(b"session-expires") { return HeaderName::SessionExpires; }
+                        if eq(b"remote-party-id") { return HeaderName::RemotePartyId; }
+                        HeaderName::Other
+                    }
+                    16 => {
+                        if eq(b"content-encoding") { return HeaderName::ContentEncoding; }
+                        if eq(b"www-authenticate") { return HeaderName::WwwAuthenticate; }
+                        HeaderName::Other
+                    }
+                    18 => {
+                        if eq(b"proxy-authenticate") { return HeaderName::ProxyAuthenticate; }
+                        HeaderName::Other
+                    }
+                    19 => {
+                        if eq(b"content-disposition") { return HeaderName::ContentDisposition; }
+                        if eq(b"proxy-authorization") { return HeaderName::ProxyAuthorization; }
+                        if eq(b"p-asserted-identity") { return HeaderName::PAssertedIdentity; }
+                        HeaderName::Other
+                    }
                     _ => HeaderName::Other,
                 }
             }
@@ -190,7 +298,10 @@ mod tests {
     #[test]
     fn compact_and_case() {
         assert_eq!(HeaderName::from_bytes(b"v"), HeaderName::Via);
-        assert_eq!(HeaderName::from_bytes(b"MaX-fOrWaRdS"), HeaderName::MaxForwards);
+        assert_eq!(
+            HeaderName::from_bytes(b"MaX-fOrWaRdS"),
+            HeaderName::MaxForwards
+        );
         assert_eq!(HeaderName::from_bytes(b"L"), HeaderName::ContentLength);
         assert_eq!(HeaderName::from_bytes(b"C%6Fntact"), HeaderName::Other);
         assert_eq!(HeaderName::from_bytes(b"i"), HeaderName::CallId);
@@ -200,12 +311,7 @@ mod tests {
     #[test]
     fn table_is_lower_case() {
         // Every canonical name must be reachable from its canonical spelling.
-        for n in [
-            HeaderName::Via,
-            HeaderName::WwwAuthenticate,
-            HeaderName::PAssertedIdentity,
-            HeaderName::SessionExpires,
-        ] {
+        for &n in HeaderName::ALL {
             let c = n.canonical().unwrap();
             assert_eq!(HeaderName::from_bytes(c.as_bytes()), n);
             assert_eq!(HeaderName::from_bytes(c.to_ascii_uppercase().as_bytes()), n);

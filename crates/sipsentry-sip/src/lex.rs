@@ -17,7 +17,10 @@ const TOKEN_TABLE: [bool; 256] = {
     while i < 256 {
         let b = i as u8;
         t[i] = b.is_ascii_alphanumeric()
-            || matches!(b, b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~');
+            || matches!(
+                b,
+                b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
+            );
         i += 1;
     }
     t
@@ -86,7 +89,11 @@ pub struct ListIter<'a> {
 impl<'a> ListIter<'a> {
     /// Starts splitting `s`.
     pub fn new(s: &'a [u8]) -> Self {
-        ListIter { s, pos: 0, done: false }
+        ListIter {
+            s,
+            pos: 0,
+            done: false,
+        }
     }
 }
 
@@ -294,7 +301,10 @@ pub fn parse_decimal(s: &[u8], max: u64) -> Result<u64, NumError> {
             return Err(NumError::Invalid);
         }
         if !overflow {
-            match v.checked_mul(10).and_then(|x| x.checked_add(u64::from(b - b'0'))) {
+            match v
+                .checked_mul(10)
+                .and_then(|x| x.checked_add(u64::from(b - b'0')))
+            {
                 Some(x) if x <= max => v = x,
                 _ => overflow = true,
             }
@@ -347,7 +357,10 @@ mod tests {
     #[test]
     fn decimal_overflow_vs_invalid() {
         assert_eq!(parse_decimal(b"0009", u32::MAX as u64), Ok(9));
-        assert_eq!(parse_decimal(b"36893488147419103232", u32::MAX as u64), Err(NumError::TooLarge));
+        assert_eq!(
+            parse_decimal(b"36893488147419103232", u32::MAX as u64),
+            Err(NumError::TooLarge)
+        );
         assert_eq!(parse_decimal(b"-999", u64::MAX), Err(NumError::Invalid));
     }
 

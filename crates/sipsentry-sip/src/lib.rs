@@ -68,6 +68,10 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_message: 65_535, max_headers: 256, max_line: 16_384 }
+        Limits {
+            max_message: 65_535,
+            max_headers: 256,
+            max_line: 16_384,
+        }
     }
 }

@@ -131,10 +131,14 @@ pub struct Message<'a> {
     start: StartLine<'a>,
     start_span: (u32, u32),
     headers: Vec<Header<'a>>,
+    /// Index of the first header of each name, `u16::MAX` if absent: O(1) typed lookups.
+    first: [u16; NAME_COUNT],
     body_start: usize,
     body: &'a [u8],
     len: usize,
     content_length: Option<u64>,
+    /// CSeq parsed by the cheap checks, kept so [`Message::cseq`] does not parse it twice.
+    cseq: Option<crate::views::CSeq<'a>>,
     anomalies: Vec<Anomaly>,
 }
 
@@ -161,11 +165,13 @@ impl<'a> Message<'a> {
             buf,
             start: StartLine::Invalid(b""),
             start_span: (0, 0),
-            headers: Vec::new(),
+            headers: Vec::with_capacity(20),
+            first: [u16::MAX; NAME_COUNT],
             body_start: buf.len(),
             body: b"",
             len: buf.len(),
             content_length: None,
+            cseq: None,
             anomalies: Vec::new(),
         };
         m.parse_inner(limits, mode);
@@ -182,7 +188,8 @@ impl<'a> Message<'a> {
     }
 
     fn push(&mut self, kind: AnomalyKind, start: usize, end: usize, detail: &'static str) {
-        self.anomalies.push(Anomaly::new(kind, start..end.max(start), detail));
+        self.anomalies
+            .push(Anomaly::new(kind, start..end.max(start), detail));
     }
 
     fn parse_inner(&mut self, limits: &Limits, mode: Mode) {
@@ -257,13 +264,19 @@ impl<'a> Message<'a> {
                         h.end = le as u32;
                     }
                     None => {
-                        self.push(AnomalyKind::BadFolding, pos, le, "continuation before any header");
+                        self.push(
+                            AnomalyKind::BadFolding,
+                            pos,
+                            le,
+                            "continuation before any header",
+                        );
                     }
                 }
                 pos = nx;
                 continue;
             }
-            let Some(colon) = memchr(b':', line) else {
+            // Names are short: a plain loop beats a SIMD search's set-up cost here.
+            let Some(colon) = line.iter().position(|&b| b == b':') else {
                 self.push(AnomalyKind::HeaderWithoutColon, pos, le, "");
                 pos = nx;
                 continue;
@@ -274,23 +287,35 @@ impl<'a> Message<'a> {
                 name_end -= 1;
             }
             let raw_name = &line[..name_end];
-            let name = if lex::is_token_str(raw_name) {
-                HeaderName::from_bytes(raw_name)
-            } else {
+            // Known names are tokens by construction; only unknown ones need the check.
+            let mut name = HeaderName::from_bytes(raw_name);
+            if name == HeaderName::Other && !lex::is_token_str(raw_name) {
                 self.push(AnomalyKind::BadHeaderName, pos, pos + colon, "");
-                HeaderName::Other
-            };
+                name = HeaderName::Other;
+            }
             let value = lex::trim(&line[colon + 1..]);
-            vstart = if value.is_empty() { le } else { lex::offset_in(buf, value) };
+            vstart = if value.is_empty() {
+                le
+            } else {
+                lex::offset_in(buf, value)
+            };
             vend = vstart + value.len();
             if self.headers.len() >= limits.max_headers {
-                self.push(AnomalyKind::TooManyHeaders, pos, n, "header count cap reached; the rest is ignored");
+                self.push(
+                    AnomalyKind::TooManyHeaders,
+                    pos,
+                    n,
+                    "header count cap reached; the rest is ignored",
+                );
                 pos = n;
                 break;
             }
             let c = &mut counts[name.index()];
             if name == HeaderName::ContentLength && (*c as usize) < cl_values.len() {
                 cl_values[*c as usize] = (vstart, vend);
+            }
+            if *c == 0 {
+                self.first[name.index()] = self.headers.len() as u16;
             }
             *c = c.saturating_add(1);
             self.headers.push(Header {
@@ -303,24 +328,40 @@ impl<'a> Message<'a> {
             pos = nx;
         }
         if let Some(at) = bare_lf_at {
-            self.push(AnomalyKind::BareLf, at, at + 1, "lines end in LF without CR");
+            self.push(
+                AnomalyKind::BareLf,
+                at,
+                at + 1,
+                "lines end in LF without CR",
+            );
         }
         let headers_end = pos.min(n);
         if !terminated {
-            self.push(AnomalyKind::MissingHeaderTerminator, headers_end, headers_end, "");
+            self.push(
+                AnomalyKind::MissingHeaderTerminator,
+                headers_end,
+                headers_end,
+                "",
+            );
         }
         self.body_start = headers_end;
 
         // Duplicates of single-value fields.
         for (i, &c) in counts.iter().enumerate() {
             if c > 1 {
-                let Some(name) = self.headers.iter().map(|h| h.name).find(|h| h.index() == i) else {
+                let Some(name) = self.headers.iter().map(|h| h.name).find(|h| h.index() == i)
+                else {
                     continue;
                 };
                 if name == HeaderName::ContentLength || !name.is_single_value() {
                     continue;
                 }
-                let second = self.headers.iter().filter(|h| h.name == name).nth(1).map(|h| h.span());
+                let second = self
+                    .headers
+                    .iter()
+                    .filter(|h| h.name == name)
+                    .nth(1)
+                    .map(|h| h.span());
                 let span = second.unwrap_or(0..0);
                 let kind = if name.is_dialog_critical() {
                     AnomalyKind::DuplicateSingleHeader
@@ -362,7 +403,9 @@ impl<'a> Message<'a> {
             let mut spans = Vec::new();
             for h in extra {
                 match lex::parse_decimal(h.value, u32::MAX as u64) {
-                    Ok(v) if Some(v) == cl => spans.push((AnomalyKind::DuplicateContentLength, h.span())),
+                    Ok(v) if Some(v) == cl => {
+                        spans.push((AnomalyKind::DuplicateContentLength, h.span()))
+                    }
                     _ => spans.push((AnomalyKind::ConflictingContentLength, h.span())),
                 }
             }
@@ -394,7 +437,12 @@ impl<'a> Message<'a> {
             }
             _ => {
                 if cl_count == 0 && self.start_is_valid() {
-                    self.push(AnomalyKind::MissingContentLength, headers_end, headers_end, "");
+                    self.push(
+                        AnomalyKind::MissingContentLength,
+                        headers_end,
+                        headers_end,
+                        "",
+                    );
                 }
                 self.body = &buf[headers_end..];
                 self.len = n;
@@ -437,7 +485,12 @@ impl<'a> Message<'a> {
             let code_s = &rest[..sp2];
             let reason = rest.get(sp2 + 1..).unwrap_or(b"");
             if !valid_version(version) {
-                self.push(AnomalyKind::BadStartLine, s, s + sp1, "malformed SIP-Version");
+                self.push(
+                    AnomalyKind::BadStartLine,
+                    s,
+                    s + sp1,
+                    "malformed SIP-Version",
+                );
             } else if !version.eq_ignore_ascii_case(b"SIP/2.0") {
                 self.push(AnomalyKind::UnsupportedVersion, s, s + sp1, "");
             }
@@ -445,11 +498,20 @@ impl<'a> Message<'a> {
                 Ok(c) if code_s.len() == 3 && (100..=699).contains(&c) => c as u16,
                 _ => {
                     let cs = s + sp1 + 1;
-                    self.push(AnomalyKind::BadStatusCode, cs.min(e), (cs + code_s.len()).min(e), "");
+                    self.push(
+                        AnomalyKind::BadStatusCode,
+                        cs.min(e),
+                        (cs + code_s.len()).min(e),
+                        "",
+                    );
                     0
                 }
             };
-            self.start = StartLine::Response { version, code, reason };
+            self.start = StartLine::Response {
+                version,
+                code,
+                reason,
+            };
             return;
         }
         // Request-Line. Split on SP runs to diagnose, then insist on exactly "M SP U SP V".
@@ -472,7 +534,12 @@ impl<'a> Message<'a> {
             v
         };
         if parts.len() < 3 {
-            self.push(AnomalyKind::BadStartLine, s, e, "not a Request-Line or Status-Line");
+            self.push(
+                AnomalyKind::BadStartLine,
+                s,
+                e,
+                "not a Request-Line or Status-Line",
+            );
             self.start = StartLine::Invalid(line);
             return;
         }
@@ -480,7 +547,12 @@ impl<'a> Message<'a> {
         let (vs, ve) = parts[parts.len() - 1];
         let version = &line[vs..ve];
         if !valid_version(version) {
-            self.push(AnomalyKind::BadStartLine, s + vs, s + ve, "malformed SIP-Version");
+            self.push(
+                AnomalyKind::BadStartLine,
+                s + vs,
+                s + ve,
+                "malformed SIP-Version",
+            );
             self.start = StartLine::Invalid(line);
             return;
         }
@@ -492,7 +564,12 @@ impl<'a> Message<'a> {
         let ue = parts[parts.len() - 2].1;
         let uri = &line[us..ue];
         if parts.len() > 3 {
-            self.push(AnomalyKind::RequestUriLws, s + us, s + ue, "white space inside the Request-URI");
+            self.push(
+                AnomalyKind::RequestUriLws,
+                s + us,
+                s + ue,
+                "white space inside the Request-URI",
+            );
         } else if me + 1 != us || ue + 1 != vs || ms != 0 || ve != line.len() {
             self.push(
                 AnomalyKind::RequestLineWhitespace,
@@ -519,6 +596,7 @@ impl<'a> Message<'a> {
         if let Some(h) = self.header(HeaderName::CSeq).copied() {
             match crate::views::CSeq::parse(h.value) {
                 Ok(c) => {
+                    self.cseq = Some(c);
                     if let Some(m) = request_method {
                         if c.method != m.as_bytes() {
                             let sp = self.span_of(c.method);
@@ -535,17 +613,33 @@ impl<'a> Message<'a> {
         if request_method.is_some() {
             if no_max_forwards {
                 let s = self.start_span;
-                self.push(AnomalyKind::MissingMaxForwards, s.0 as usize, s.1 as usize, "");
+                self.push(
+                    AnomalyKind::MissingMaxForwards,
+                    s.0 as usize,
+                    s.1 as usize,
+                    "",
+                );
             } else if let Some(h) = self.header(HeaderName::MaxForwards).copied() {
                 match lex::parse_decimal(h.value, 255) {
-                    Ok(0) => self.push(AnomalyKind::MaxForwardsZero, h.start as usize, h.end as usize, ""),
+                    Ok(0) => self.push(
+                        AnomalyKind::MaxForwardsZero,
+                        h.start as usize,
+                        h.end as usize,
+                        "",
+                    ),
                     Ok(_) => {}
-                    Err(NumError::TooLarge) => {
-                        self.push(AnomalyKind::ScalarOverflow, h.start as usize, h.end as usize, "Max-Forwards")
-                    }
-                    Err(NumError::Invalid) => {
-                        self.push(AnomalyKind::BadMaxForwards, h.start as usize, h.end as usize, "")
-                    }
+                    Err(NumError::TooLarge) => self.push(
+                        AnomalyKind::ScalarOverflow,
+                        h.start as usize,
+                        h.end as usize,
+                        "Max-Forwards",
+                    ),
+                    Err(NumError::Invalid) => self.push(
+                        AnomalyKind::BadMaxForwards,
+                        h.start as usize,
+                        h.end as usize,
+                        "",
+                    ),
                 }
             }
         }
@@ -557,12 +651,18 @@ impl<'a> Message<'a> {
         if let Some(h) = self.header(HeaderName::Expires).copied() {
             match lex::parse_decimal(h.value, u32::MAX as u64) {
                 Ok(_) => {}
-                Err(NumError::TooLarge) => {
-                    self.push(AnomalyKind::ScalarOverflow, h.start as usize, h.end as usize, "Expires")
-                }
-                Err(NumError::Invalid) => {
-                    self.push(AnomalyKind::BadHeaderValue, h.start as usize, h.end as usize, "Expires")
-                }
+                Err(NumError::TooLarge) => self.push(
+                    AnomalyKind::ScalarOverflow,
+                    h.start as usize,
+                    h.end as usize,
+                    "Expires",
+                ),
+                Err(NumError::Invalid) => self.push(
+                    AnomalyKind::BadHeaderValue,
+                    h.start as usize,
+                    h.end as usize,
+                    "Expires",
+                ),
             }
         }
     }
@@ -571,6 +671,11 @@ impl<'a> Message<'a> {
     pub fn span_of(&self, sub: &[u8]) -> (usize, usize) {
         let s = lex::offset_in(self.buf, sub);
         (s, (s + sub.len()).min(self.buf.len()))
+    }
+
+    /// The CSeq the cheap checks parsed, if it was valid.
+    pub(crate) fn cached_cseq(&self) -> Option<crate::views::CSeq<'a>> {
+        self.cseq
     }
 
     /// Adds an anomaly found by an outside validator (keeps the list the single source of truth).
@@ -649,7 +754,10 @@ impl<'a> Message<'a> {
 
     /// First header field with this name.
     pub fn header(&self, name: HeaderName) -> Option<&Header<'a>> {
-        self.headers.iter().find(|h| h.name == name)
+        if name == HeaderName::Other {
+            return self.headers.iter().find(|h| h.name == name);
+        }
+        self.headers.get(usize::from(self.first[name.index()]))
     }
 
     /// First header field value with this name.
@@ -659,18 +767,26 @@ impl<'a> Message<'a> {
 
     /// Every header field with this name.
     pub fn headers_named(&self, name: HeaderName) -> impl Iterator<Item = &Header<'a>> + '_ {
-        self.headers.iter().filter(move |h| h.name == name)
+        let from = if name == HeaderName::Other {
+            0
+        } else {
+            usize::from(self.first[name.index()]).min(self.headers.len())
+        };
+        self.headers[from..].iter().filter(move |h| h.name == name)
     }
 
     /// First header field whose raw name matches (case-insensitive); for headers without a
     /// typed view, e.g. `X-Custom`.
     pub fn header_raw(&self, name: &[u8]) -> Option<&Header<'a>> {
-        self.headers.iter().find(|h| h.raw_name.eq_ignore_ascii_case(name))
+        self.headers
+            .iter()
+            .find(|h| h.raw_name.eq_ignore_ascii_case(name))
     }
 
     /// Every element of a comma-separated header, across all its instances.
     pub fn list(&self, name: HeaderName) -> impl Iterator<Item = &'a [u8]> + '_ {
-        self.headers_named(name).flat_map(|h| lex::ListIter::new(h.value))
+        self.headers_named(name)
+            .flat_map(|h| lex::ListIter::new(h.value))
     }
 
     /// Message body (exactly Content-Length octets when it is valid).
@@ -706,7 +822,9 @@ impl<'a> Message<'a> {
 
     /// The first anomaly that RFC 3261 says must make an element reject or discard the message.
     pub fn rejection(&self) -> Option<&Anomaly> {
-        self.anomalies.iter().find(|a| a.severity() == Severity::Reject)
+        self.anomalies
+            .iter()
+            .find(|a| a.severity() == Severity::Reject)
     }
 
     /// Whether RFC 3261 accepts the message (no `Reject` anomaly).
@@ -721,9 +839,14 @@ fn valid_version(v: &[u8]) -> bool {
         return false;
     }
     let rest = &v[4..];
-    let Some(dot) = memchr(b'.', rest) else { return false };
+    let Some(dot) = memchr(b'.', rest) else {
+        return false;
+    };
     let (a, b) = (&rest[..dot], &rest[dot + 1..]);
-    !a.is_empty() && !b.is_empty() && a.iter().all(u8::is_ascii_digit) && b.iter().all(u8::is_ascii_digit)
+    !a.is_empty()
+        && !b.is_empty()
+        && a.iter().all(u8::is_ascii_digit)
+        && b.iter().all(u8::is_ascii_digit)
 }
 
 /// Finds the end of the line starting at `pos`: returns (end of content, start of next line).

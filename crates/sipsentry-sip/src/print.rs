@@ -43,14 +43,22 @@ impl Message<'_> {
     /// line, so printing never loses data.
     pub fn write_canonical(&self, out: &mut Vec<u8>) {
         match self.start_line() {
-            StartLine::Request { method, uri, version } => {
+            StartLine::Request {
+                method,
+                uri,
+                version,
+            } => {
                 out.extend_from_slice(method.as_bytes());
                 out.push(b' ');
                 out.extend_from_slice(uri);
                 out.push(b' ');
                 out.extend_from_slice(version);
             }
-            StartLine::Response { version, code, reason } => {
+            StartLine::Response {
+                version,
+                code,
+                reason,
+            } => {
                 out.extend_from_slice(version);
                 out.push(b' ');
                 out.extend_from_slice(format!("{code:03}").as_bytes());

@@ -82,7 +82,18 @@ pub struct Uri<'a> {
 impl<'a> Uri<'a> {
     /// Parses a URI that is already delimited (no `<>` and no surrounding white space).
     pub fn parse(raw: &'a [u8]) -> Result<Uri<'a>, UriError> {
-        let colon = raw.iter().position(|&b| b == b':').ok_or(UriError::BadScheme)?;
+        // One pass for both checks: white space first, as it is the more useful diagnosis.
+        if let Some(&b) = raw.iter().find(|&&b| b < 0x21 || b == 0x7f) {
+            return Err(if lex::is_lws(b) {
+                UriError::Whitespace
+            } else {
+                UriError::BadChar
+            });
+        }
+        let colon = raw
+            .iter()
+            .position(|&b| b == b':')
+            .ok_or(UriError::BadScheme)?;
         let scheme_raw = &raw[..colon];
         if scheme_raw.is_empty()
             || !scheme_raw[0].is_ascii_alphabetic()
@@ -91,12 +102,6 @@ impl<'a> Uri<'a> {
                 .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
         {
             return Err(UriError::BadScheme);
-        }
-        if lex::has_lws(raw) {
-            return Err(UriError::Whitespace);
-        }
-        if raw.iter().any(|&b| b < 0x21 || b == 0x7f) {
-            return Err(UriError::BadChar);
         }
         let rest = &raw[colon + 1..];
         let scheme = if scheme_raw.eq_ignore_ascii_case(b"sip") {
@@ -189,7 +194,10 @@ fn parse_sip<'a>(rest: &'a [u8], uri: &mut Uri<'a>) -> Result<(), UriError> {
     uri.port = port;
     let tail = &hp[hp_end..];
     if let Some(stripped) = tail.strip_prefix(b";") {
-        let q = stripped.iter().position(|&b| b == b'?').unwrap_or(stripped.len());
+        let q = stripped
+            .iter()
+            .position(|&b| b == b'?')
+            .unwrap_or(stripped.len());
         uri.params = &stripped[..q];
         uri.headers = stripped.get(q + 1..).unwrap_or(b"");
     } else if let Some(stripped) = tail.strip_prefix(b"?") {
@@ -204,7 +212,10 @@ pub fn split_hostport(hp: &[u8]) -> Result<(&[u8], Option<u16>), UriError> {
         return Err(UriError::BadHost);
     }
     let (host, port_s) = if hp[0] == b'[' {
-        let close = hp.iter().position(|&b| b == b']').ok_or(UriError::BadIpv6)?;
+        let close = hp
+            .iter()
+            .position(|&b| b == b']')
+            .ok_or(UriError::BadIpv6)?;
         let host = &hp[..=close];
         let after = &hp[close + 1..];
         if after.is_empty() {
@@ -246,9 +257,19 @@ fn valid_host(h: &[u8]) -> bool {
                 .and_then(|s| s.parse::<Ipv6Addr>().ok())
                 .is_some();
     }
-    h.iter()
-        .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+    h.iter().all(|&b| HOST_CHAR[b as usize])
 }
+
+const HOST_CHAR: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = b.is_ascii_alphanumeric() || b == b'-' || b == b'.';
+        i += 1;
+    }
+    t
+};
 
 /// Parses a host (as in a URI or Via sent-by) into an address when it is an IP literal.
 pub fn host_ip(h: &[u8]) -> Option<IpAddr> {
@@ -280,8 +301,14 @@ mod tests {
     fn intmeth_userinfo_with_password() {
         let raw: &[u8] = b"sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*:&it+has=1,weird!*pas$wo~d_too.(doesn't-it)@example.com";
         let u = Uri::parse(raw).unwrap();
-        assert_eq!(u.user, Some(&b"1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*"[..]));
-        assert_eq!(u.password, Some(&b"&it+has=1,weird!*pas$wo~d_too.(doesn't-it)"[..]));
+        assert_eq!(
+            u.user,
+            Some(&b"1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*"[..])
+        );
+        assert_eq!(
+            u.password,
+            Some(&b"&it+has=1,weird!*pas$wo~d_too.(doesn't-it)"[..])
+        );
         assert_eq!(u.host, b"example.com");
     }
 
@@ -308,7 +335,10 @@ mod tests {
 
     #[test]
     fn bad_uris() {
-        assert_eq!(Uri::parse(b"sip:user@example.com; lr"), Err(UriError::Whitespace));
+        assert_eq!(
+            Uri::parse(b"sip:user@example.com; lr"),
+            Err(UriError::Whitespace)
+        );
         assert_eq!(Uri::parse(b"sip:host:99999"), Err(UriError::BadPort));
         assert_eq!(Uri::parse(b"sip:[::1"), Err(UriError::BadIpv6));
         assert_eq!(Uri::parse(b"nocolon"), Err(UriError::BadScheme));

@@ -28,7 +28,10 @@ impl Sink<'_, '_> {
 
 /// Runs all deep checks and returns the anomalies they find.
 pub fn deep(msg: &Message<'_>) -> Vec<Anomaly> {
-    let mut s = Sink { msg, out: Vec::new() };
+    let mut s = Sink {
+        msg,
+        out: Vec::new(),
+    };
     request_uri(&mut s);
     vias(&mut s);
     addresses(&mut s);
@@ -40,9 +43,14 @@ pub fn deep(msg: &Message<'_>) -> Vec<Anomaly> {
 }
 
 fn request_uri(s: &mut Sink<'_, '_>) {
-    let Some(raw) = s.msg.request_uri_raw() else { return };
+    let Some(raw) = s.msg.request_uri_raw() else {
+        return;
+    };
     if s.msg.anomalies().iter().any(|a| {
-        matches!(a.kind, AnomalyKind::RequestUriInBrackets | AnomalyKind::RequestUriLws)
+        matches!(
+            a.kind,
+            AnomalyKind::RequestUriInBrackets | AnomalyKind::RequestUriLws
+        )
     }) {
         return; // already explained; the URI cannot be read as one.
     }
@@ -87,9 +95,11 @@ fn vias(s: &mut Sink<'_, '_>) {
                     }
                     if first && s.msg.is_request() {
                         match v.branch() {
-                            Some(b) if b == views::MAGIC_COOKIE => {
-                                s.at(AnomalyKind::ViaBadBranch, b, "branch is only the magic cookie")
-                            }
+                            Some(b) if b == views::MAGIC_COOKIE => s.at(
+                                AnomalyKind::ViaBadBranch,
+                                b,
+                                "branch is only the magic cookie",
+                            ),
                             Some(b) if !b.starts_with(views::MAGIC_COOKIE) => {
                                 s.at(AnomalyKind::ViaRfc2543Branch, b, "")
                             }
@@ -108,7 +118,11 @@ fn vias(s: &mut Sink<'_, '_>) {
                     }
                     if let Some(r) = v.received() {
                         if crate::uri::host_ip(r).is_none() {
-                            s.at(AnomalyKind::BadHeaderValue, r, "Via received is not an IP address");
+                            s.at(
+                                AnomalyKind::BadHeaderValue,
+                                r,
+                                "Via received is not an IP address",
+                            );
                         }
                     }
                 }
@@ -120,7 +134,9 @@ fn vias(s: &mut Sink<'_, '_>) {
 
 fn addresses(s: &mut Sink<'_, '_>) {
     for (name, label) in [(HeaderName::From, "From"), (HeaderName::To, "To")] {
-        let Some(h) = s.msg.header(name) else { continue };
+        let Some(h) = s.msg.header(name) else {
+            continue;
+        };
         match NameAddr::parse(h.value) {
             Err(e) => s.view(e),
             Ok(n) => {
@@ -186,9 +202,11 @@ fn routes(s: &mut Sink<'_, '_>) {
                 }
                 match NameAddr::parse(el) {
                     Err(e) => s.view(e),
-                    Ok(n) if !n.bracketed => {
-                        s.at(AnomalyKind::BadNameAddr, el, "Route/Record-Route need <URI>")
-                    }
+                    Ok(n) if !n.bracketed => s.at(
+                        AnomalyKind::BadNameAddr,
+                        el,
+                        "Route/Record-Route need <URI>",
+                    ),
                     Ok(_) => {}
                 }
             }
@@ -227,17 +245,27 @@ fn misc(s: &mut Sink<'_, '_>) {
             HeaderName::Require | HeaderName::ProxyRequire => {
                 for tag in ListIter::new(h.value) {
                     let known = std::str::from_utf8(tag)
-                        .map(|t| views::KNOWN_OPTION_TAGS.iter().any(|k| k.eq_ignore_ascii_case(t)))
+                        .map(|t| {
+                            views::KNOWN_OPTION_TAGS
+                                .iter()
+                                .any(|k| k.eq_ignore_ascii_case(t))
+                        })
                         .unwrap_or(false);
                     if !known && !tag.is_empty() {
-                        s.at(AnomalyKind::UnsupportedExtension, tag, "answer 420 with Unsupported");
+                        s.at(
+                            AnomalyKind::UnsupportedExtension,
+                            tag,
+                            "answer 420 with Unsupported",
+                        );
                     }
                 }
             }
             HeaderName::ContentType => match MediaType::parse(h.value) {
-                Ok(t) if !views::is_known_content_type(&t) => {
-                    s.at(AnomalyKind::UnknownContentType, h.value, "a UAS answers 415")
-                }
+                Ok(t) if !views::is_known_content_type(&t) => s.at(
+                    AnomalyKind::UnknownContentType,
+                    h.value,
+                    "a UAS answers 415",
+                ),
                 Ok(_) => {}
                 Err(e) => s.view(e),
             },

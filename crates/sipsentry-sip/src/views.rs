@@ -46,7 +46,11 @@ impl<'a> CSeq<'a> {
         let seq = match lex::parse_decimal(num, u32::MAX as u64) {
             Ok(n) => n as u32,
             Err(lex::NumError::TooLarge) => {
-                return Err(ViewError::new(AnomalyKind::ScalarOverflow, num, "CSeq number"))
+                return Err(ViewError::new(
+                    AnomalyKind::ScalarOverflow,
+                    num,
+                    "CSeq number",
+                ))
             }
             Err(lex::NumError::Invalid) => {
                 return Err(ViewError::new(AnomalyKind::BadCseq, v, "CSeq number"))
@@ -121,7 +125,11 @@ impl<'a> Via<'a> {
                 i += 1;
             }
             if i >= v.len() {
-                return Err(ViewError::new(AnomalyKind::BadVia, &v[hs..], "unterminated IPv6 reference"));
+                return Err(ViewError::new(
+                    AnomalyKind::BadVia,
+                    &v[hs..],
+                    "unterminated IPv6 reference",
+                ));
             }
             i += 1;
         } else {
@@ -141,7 +149,8 @@ impl<'a> Via<'a> {
             let p = &v[ps..i];
             port = Some(
                 lex::parse_decimal(p, 65535)
-                    .map_err(|_| ViewError::new(AnomalyKind::BadPort, p, "Via port"))? as u16,
+                    .map_err(|_| ViewError::new(AnomalyKind::BadPort, p, "Via port"))?
+                    as u16,
             );
             i = lex::skip_lws(v, i);
         }
@@ -152,9 +161,22 @@ impl<'a> Via<'a> {
         let params = match rest.first() {
             None => b"" as &[u8],
             Some(b';') => &rest[1..],
-            Some(_) => return Err(ViewError::new(AnomalyKind::BadVia, rest, "junk after sent-by")),
+            Some(_) => {
+                return Err(ViewError::new(
+                    AnomalyKind::BadVia,
+                    rest,
+                    "junk after sent-by",
+                ))
+            }
         };
-        Ok(Via { protocol, version, transport, host, port, params })
+        Ok(Via {
+            protocol,
+            version,
+            transport,
+            host,
+            port,
+            params,
+        })
     }
 
     /// Parameters.
@@ -185,7 +207,8 @@ impl<'a> Via<'a> {
     /// symmetric response routing), `Some(Some(port))` when filled in by a server.
     pub fn rport(&self) -> Option<Option<u16>> {
         self.param(b"rport").map(|v| {
-            v.and_then(|p| lex::parse_decimal(p, 65535).ok()).map(|p| p as u16)
+            v.and_then(|p| lex::parse_decimal(p, 65535).ok())
+                .map(|p| p as u16)
         })
     }
 
@@ -225,11 +248,18 @@ impl<'a> NameAddr<'a> {
             return Err(ViewError::new(AnomalyKind::BadNameAddr, v, "empty value"));
         }
         let (display_raw, lt) = if v[0] == b'"' {
-            let end = lex::end_of_quoted(v, 0)
-                .ok_or(ViewError::new(AnomalyKind::UnbalancedQuotes, v, "display name"))?;
+            let end = lex::end_of_quoted(v, 0).ok_or(ViewError::new(
+                AnomalyKind::UnbalancedQuotes,
+                v,
+                "display name",
+            ))?;
             let after = lex::skip_lws(v, end);
             if v.get(after) != Some(&b'<') {
-                return Err(ViewError::new(AnomalyKind::BadNameAddr, v, "quoted display name without <URI>"));
+                return Err(ViewError::new(
+                    AnomalyKind::BadNameAddr,
+                    v,
+                    "quoted display name without <URI>",
+                ));
             }
             (Some(&v[..end]), Some(after))
         } else {
@@ -237,7 +267,11 @@ impl<'a> NameAddr<'a> {
                 Some(lt) => {
                     let d = lex::trim(&v[..lt]);
                     if d.contains(&b'"') {
-                        return Err(ViewError::new(AnomalyKind::UnbalancedQuotes, d, "display name"));
+                        return Err(ViewError::new(
+                            AnomalyKind::UnbalancedQuotes,
+                            d,
+                            "display name",
+                        ));
                     }
                     if !d.iter().all(|&b| lex::is_token(b) || lex::is_lws(b)) {
                         return Err(ViewError::new(
@@ -257,21 +291,36 @@ impl<'a> NameAddr<'a> {
                     .iter()
                     .position(|&b| b == b'>')
                     .map(|p| p + lt)
-                    .ok_or(ViewError::new(AnomalyKind::BadNameAddr, &v[lt..], "missing '>'"))?;
+                    .ok_or(ViewError::new(
+                        AnomalyKind::BadNameAddr,
+                        &v[lt..],
+                        "missing '>'",
+                    ))?;
                 let inner = &v[lt + 1..close];
-                if lex::has_lws(inner) {
-                    return Err(ViewError::new(AnomalyKind::LwsInAddrSpec, inner, "white space inside <>"));
-                }
-                let uri = Uri::parse(inner).map_err(|_| ViewError::new(AnomalyKind::BadUri, inner, "URI"))?;
+                let uri = Uri::parse(inner).map_err(|e| match e {
+                    uri::UriError::Whitespace => {
+                        ViewError::new(AnomalyKind::LwsInAddrSpec, inner, "white space inside <>")
+                    }
+                    _ => ViewError::new(AnomalyKind::BadUri, inner, "URI"),
+                })?;
                 let rest = lex::trim(&v[close + 1..]);
                 let params = match rest.first() {
                     None => b"" as &[u8],
                     Some(b';') => &rest[1..],
                     Some(_) => {
-                        return Err(ViewError::new(AnomalyKind::BadNameAddr, rest, "junk after '>'"))
+                        return Err(ViewError::new(
+                            AnomalyKind::BadNameAddr,
+                            rest,
+                            "junk after '>'",
+                        ))
                     }
                 };
-                Ok(NameAddr { display_raw, uri, bracketed: true, params })
+                Ok(NameAddr {
+                    display_raw,
+                    uri,
+                    bracketed: true,
+                    params,
+                })
             }
             None => {
                 // addr-spec: header parameters begin at the first ';' (RFC 3261 §20.10), so a
@@ -288,23 +337,34 @@ impl<'a> NameAddr<'a> {
                         "addr-spec with '?' or ',' must be enclosed in <>",
                     ));
                 }
-                let uri = Uri::parse(spec).map_err(|_| ViewError::new(AnomalyKind::BadUri, spec, "URI"))?;
+                let uri = Uri::parse(spec)
+                    .map_err(|_| ViewError::new(AnomalyKind::BadUri, spec, "URI"))?;
                 let rest = lex::trim(&v[end..]);
                 let params = match rest.first() {
                     None => b"" as &[u8],
                     Some(b';') => &rest[1..],
                     Some(_) => {
-                        return Err(ViewError::new(AnomalyKind::LwsInAddrSpec, rest, "junk after addr-spec"))
+                        return Err(ViewError::new(
+                            AnomalyKind::LwsInAddrSpec,
+                            rest,
+                            "junk after addr-spec",
+                        ))
                     }
                 };
-                Ok(NameAddr { display_raw: None, uri, bracketed: false, params })
+                Ok(NameAddr {
+                    display_raw: None,
+                    uri,
+                    bracketed: false,
+                    params,
+                })
             }
         }
     }
 
     /// Display name with quotes removed and quoted-pairs resolved.
     pub fn display_name(&self) -> Option<Cow<'a, [u8]>> {
-        self.display_raw.map(|d| lex::unescape_quoted(lex::unquote(d)))
+        self.display_raw
+            .map(|d| lex::unescape_quoted(lex::unquote(d)))
     }
 
     /// Header parameters.
@@ -328,7 +388,10 @@ impl<'a> NameAddr<'a> {
 
     /// `q` contact parameter, in thousandths (`q=0.33` → 330).
     pub fn q_millis(&self) -> Option<u16> {
-        self.params().get(b"q").and_then(|p| p.value).and_then(parse_qvalue)
+        self.params()
+            .get(b"q")
+            .and_then(|p| p.value)
+            .and_then(parse_qvalue)
     }
 }
 
@@ -391,16 +454,21 @@ impl<'a> MediaType<'a> {
         let v = lex::trim(v);
         let semi = v.iter().position(|&b| b == b';').unwrap_or(v.len());
         let main = lex::trim(&v[..semi]);
-        let slash = main
-            .iter()
-            .position(|&b| b == b'/')
-            .ok_or(ViewError::new(AnomalyKind::BadHeaderValue, v, "media type without '/'"))?;
+        let slash = main.iter().position(|&b| b == b'/').ok_or(ViewError::new(
+            AnomalyKind::BadHeaderValue,
+            v,
+            "media type without '/'",
+        ))?;
         let type_ = lex::trim(&main[..slash]);
         let subtype = lex::trim(&main[slash + 1..]);
         if !lex::is_token_str(type_) || !lex::is_token_str(subtype) {
             return Err(ViewError::new(AnomalyKind::BadHeaderValue, v, "media type"));
         }
-        Ok(MediaType { type_, subtype, params: v.get(semi + 1..).unwrap_or(b"") })
+        Ok(MediaType {
+            type_,
+            subtype,
+            params: v.get(semi + 1..).unwrap_or(b""),
+        })
     }
 
     /// Whether this is `type/subtype`, case-insensitively.
@@ -436,9 +504,16 @@ impl<'a> Reason<'a> {
         let semi = v.iter().position(|&b| b == b';').unwrap_or(v.len());
         let protocol = lex::trim(&v[..semi]);
         if !lex::is_token_str(protocol) {
-            return Err(ViewError::new(AnomalyKind::BadHeaderValue, v, "Reason protocol"));
+            return Err(ViewError::new(
+                AnomalyKind::BadHeaderValue,
+                v,
+                "Reason protocol",
+            ));
         }
-        Ok(Reason { protocol, params: v.get(semi + 1..).unwrap_or(b"") })
+        Ok(Reason {
+            protocol,
+            params: v.get(semi + 1..).unwrap_or(b""),
+        })
     }
 
     /// `cause` parameter.
@@ -477,9 +552,16 @@ impl<'a> AuthHeader<'a> {
         let end = v.iter().position(|&b| lex::is_lws(b)).unwrap_or(v.len());
         let scheme = &v[..end];
         if !lex::is_token_str(scheme) {
-            return Err(ViewError::new(AnomalyKind::BadHeaderValue, v, "auth scheme"));
+            return Err(ViewError::new(
+                AnomalyKind::BadHeaderValue,
+                v,
+                "auth scheme",
+            ));
         }
-        Ok(AuthHeader { scheme, rest: lex::trim(&v[end..]) })
+        Ok(AuthHeader {
+            scheme,
+            rest: lex::trim(&v[end..]),
+        })
     }
 
     /// Whether the scheme is Digest.
@@ -487,16 +569,13 @@ impl<'a> AuthHeader<'a> {
         self.scheme.eq_ignore_ascii_case(b"Digest")
     }
 
-    /// Digest parameters as `name=value` pairs (values raw, quotes kept), split on commas
-    /// outside quoted strings.
-    pub fn params(&self) -> impl Iterator<Item = lex::Param<'a>> + 'a {
-        lex::ListIter::new(self.rest).filter(|e| !e.is_empty()).map(|e| {
-            let eq = e.iter().position(|&b| b == b'=');
-            match eq {
-                Some(p) => lex::Param { name: lex::trim(&e[..p]), value: Some(lex::trim(&e[p + 1..])) },
-                None => lex::Param { name: e, value: None },
-            }
-        })
+    /// Auth parameters as `name=value` pairs (values raw, quotes kept), split on commas outside
+    /// quoted strings.
+    pub fn params(&self) -> AuthParamIter<'a> {
+        AuthParamIter {
+            s: self.rest,
+            pos: 0,
+        }
     }
 
     /// One parameter's value with quotes removed (escapes left as written).
@@ -505,6 +584,63 @@ impl<'a> AuthHeader<'a> {
             .find(|p| p.name.eq_ignore_ascii_case(name))
             .and_then(|p| p.value)
             .map(lex::unquote)
+    }
+}
+
+/// Iterator over `name = value` auth-params separated by commas. Single pass, no allocation:
+/// detectors read `username` and `realm` from every REGISTER.
+#[derive(Clone)]
+pub struct AuthParamIter<'a> {
+    s: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Iterator for AuthParamIter<'a> {
+    type Item = lex::Param<'a>;
+    fn next(&mut self) -> Option<lex::Param<'a>> {
+        let s = self.s;
+        loop {
+            let mut i = lex::skip_lws(s, self.pos);
+            while i < s.len() && s[i] == b',' {
+                i = lex::skip_lws(s, i + 1);
+            }
+            if i >= s.len() {
+                self.pos = s.len();
+                return None;
+            }
+            let ns = i;
+            while i < s.len() && !matches!(s[i], b'=' | b',') && !lex::is_lws(s[i]) {
+                i += 1;
+            }
+            let name = &s[ns..i];
+            i = lex::skip_lws(s, i);
+            let mut value = None;
+            if i < s.len() && s[i] == b'=' {
+                i = lex::skip_lws(s, i + 1);
+                let vs = i;
+                if i < s.len() && s[i] == b'"' {
+                    i = lex::end_of_quoted(s, i).unwrap_or(s.len());
+                } else {
+                    while i < s.len() && s[i] != b',' && !lex::is_lws(s[i]) {
+                        i += 1;
+                    }
+                }
+                value = Some(&s[vs..i]);
+            }
+            // Skip to the next comma (tolerating junk, which a validator reports).
+            while i < s.len() && s[i] != b',' {
+                if s[i] == b'"' {
+                    i = lex::end_of_quoted(s, i).unwrap_or(s.len());
+                } else {
+                    i += 1;
+                }
+            }
+            self.pos = i;
+            if name.is_empty() && value.is_none() {
+                continue;
+            }
+            return Some(lex::Param { name, value });
+        }
     }
 }
 
@@ -528,13 +664,24 @@ impl<'a> WarningValue<'a> {
         let code = match lex::parse_decimal(code_s, 999) {
             Ok(c) if code_s.len() == 3 => c as u16,
             Ok(_) | Err(lex::NumError::TooLarge) if code_s.iter().all(u8::is_ascii_digit) => {
-                return Err(ViewError::new(AnomalyKind::ScalarOverflow, code_s, "warn-code must be 3 digits"))
+                return Err(ViewError::new(
+                    AnomalyKind::ScalarOverflow,
+                    code_s,
+                    "warn-code must be 3 digits",
+                ))
             }
             _ => return Err(ViewError::new(AnomalyKind::BadHeaderValue, v, "warn-code")),
         };
         let rest = lex::trim(&v[sp..]);
-        let sp2 = rest.iter().position(|&b| lex::is_lws(b)).unwrap_or(rest.len());
-        Ok(WarningValue { code, agent: &rest[..sp2], text: lex::trim(&rest[sp2..]) })
+        let sp2 = rest
+            .iter()
+            .position(|&b| lex::is_lws(b))
+            .unwrap_or(rest.len());
+        Ok(WarningValue {
+            code,
+            agent: &rest[..sp2],
+            text: lex::trim(&rest[sp2..]),
+        })
     }
 }
 
@@ -547,7 +694,8 @@ pub fn is_sip_date(v: &[u8]) -> bool {
     }
     const DAYS: [&[u8]; 7] = [b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat", b"Sun"];
     const MONTHS: [&[u8]; 12] = [
-        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
+        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
+        b"Dec",
     ];
     let d = |r: std::ops::Range<usize>| v[r].iter().all(u8::is_ascii_digit);
     DAYS.contains(&&v[0..3])
@@ -568,12 +716,42 @@ pub fn is_sip_date(v: &[u8]) -> bool {
 
 /// Option tags registered with IANA ("SIP Option Tags"), for Require/Proxy-Require checks.
 pub const KNOWN_OPTION_TAGS: &[&str] = &[
-    "100rel", "199", "answermode", "early-session", "eventlist", "explicitsub", "from-change",
-    "geolocation-http", "geolocation-sip", "gin", "gruu", "histinfo", "ice", "join",
-    "multiple-refer", "norefersub", "nosub", "outbound", "path", "policy", "precondition", "pref",
-    "privacy", "recipient-list-invite", "recipient-list-message", "recipient-list-subscribe",
-    "record-aware", "replaces", "resource-priority", "sdp-anat", "sec-agree", "siprec", "tdialog",
-    "timer", "trickle-ice", "uui",
+    "100rel",
+    "199",
+    "answermode",
+    "early-session",
+    "eventlist",
+    "explicitsub",
+    "from-change",
+    "geolocation-http",
+    "geolocation-sip",
+    "gin",
+    "gruu",
+    "histinfo",
+    "ice",
+    "join",
+    "multiple-refer",
+    "norefersub",
+    "nosub",
+    "outbound",
+    "path",
+    "policy",
+    "precondition",
+    "pref",
+    "privacy",
+    "recipient-list-invite",
+    "recipient-list-message",
+    "recipient-list-subscribe",
+    "record-aware",
+    "replaces",
+    "resource-priority",
+    "sdp-anat",
+    "sec-agree",
+    "siprec",
+    "tdialog",
+    "timer",
+    "trickle-ice",
+    "uui",
 ];
 
 /// Content types SIP elements commonly process; anything else is flagged for a UAS to answer
@@ -618,7 +796,10 @@ mod tests {
     #[test]
     fn via_with_lws_everywhere() {
         let v = Via::parse(b"SIP  /   2.0\r\n /UDP\r\n    192.0.2.2;branch=390skdjuw").unwrap();
-        assert_eq!((v.protocol, v.version, v.transport), (&b"SIP"[..], &b"2.0"[..], &b"UDP"[..]));
+        assert_eq!(
+            (v.protocol, v.version, v.transport),
+            (&b"SIP"[..], &b"2.0"[..], &b"UDP"[..])
+        );
         assert_eq!(v.host, b"192.0.2.2");
         assert_eq!(v.branch(), Some(&b"390skdjuw"[..]));
         assert!(!v.has_rfc3261_branch());
@@ -633,7 +814,10 @@ mod tests {
 
     #[test]
     fn name_addr_forms() {
-        let n = NameAddr::parse(b"\"J Rosenberg \\\\\\\"\"       <sip:jdrosen@example.com>\r\n  ;\r\n  tag = 98asjd8").unwrap();
+        let n = NameAddr::parse(
+            b"\"J Rosenberg \\\\\\\"\"       <sip:jdrosen@example.com>\r\n  ;\r\n  tag = 98asjd8",
+        )
+        .unwrap();
         assert_eq!(n.display_name().unwrap().as_ref(), b"J Rosenberg \\\"");
         assert_eq!(n.tag(), Some(&b"98asjd8"[..]));
         let n = NameAddr::parse(b"caller<sip:caller@example.com>;tag=323").unwrap();
@@ -642,19 +826,27 @@ mod tests {
         assert!(!n.bracketed);
         assert_eq!(n.tag(), Some(&b"x"[..]));
         assert_eq!(
-            NameAddr::parse(b"\"Mr. J. User <sip:j.user@example.com>").unwrap_err().kind,
+            NameAddr::parse(b"\"Mr. J. User <sip:j.user@example.com>")
+                .unwrap_err()
+                .kind,
             AnomalyKind::UnbalancedQuotes
         );
         assert_eq!(
-            NameAddr::parse(b"Bell, Alexander <sip:a.g.bell@bell-tel.com>;tag=43").unwrap_err().kind,
+            NameAddr::parse(b"Bell, Alexander <sip:a.g.bell@bell-tel.com>;tag=43")
+                .unwrap_err()
+                .kind,
             AnomalyKind::BadDisplayName
         );
         assert_eq!(
-            NameAddr::parse(b"\"Watson, Thomas\" < sip:t.watson@example.org >").unwrap_err().kind,
+            NameAddr::parse(b"\"Watson, Thomas\" < sip:t.watson@example.org >")
+                .unwrap_err()
+                .kind,
             AnomalyKind::LwsInAddrSpec
         );
         assert_eq!(
-            NameAddr::parse(b"sip:user@example.com?Route=%3Csip:sip.example.com%3E").unwrap_err().kind,
+            NameAddr::parse(b"sip:user@example.com?Route=%3Csip:sip.example.com%3E")
+                .unwrap_err()
+                .kind,
             AnomalyKind::AddrSpecNeedsBrackets
         );
     }
@@ -675,7 +867,18 @@ mod tests {
 
     #[test]
     fn cseq() {
-        assert_eq!(CSeq::parse(b"0009\r\n  INVITE").unwrap(), CSeq { seq: 9, method: b"INVITE" });
-        assert_eq!(CSeq::parse(b"36893488147419103232 REGISTER").unwrap_err().kind, AnomalyKind::ScalarOverflow);
+        assert_eq!(
+            CSeq::parse(b"0009\r\n  INVITE").unwrap(),
+            CSeq {
+                seq: 9,
+                method: b"INVITE"
+            }
+        );
+        assert_eq!(
+            CSeq::parse(b"36893488147419103232 REGISTER")
+                .unwrap_err()
+                .kind,
+            AnomalyKind::ScalarOverflow
+        );
     }
 }

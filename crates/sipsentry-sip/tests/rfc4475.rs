@@ -2,7 +2,9 @@
 //! that decides it and the tricky fields checked. Vectors: tests/vectors/rfc4475 (see INDEX.md
 //! there for provenance: the RFC's own tarball as extracted by resiprocate, cross-checked).
 
-use sipsentry_sip::{AnomalyKind as K, Contact, HeaderName, Message, Method, Scheme, Severity, StartLine};
+use sipsentry_sip::{
+    AnomalyKind as K, Contact, HeaderName, Message, Method, Scheme, Severity, StartLine,
+};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
@@ -30,7 +32,11 @@ const TABLE: &[(&str, bool, &[K])] = &[
     ("unreason", true, &[]),
     ("noreason", true, &[]),
     // 3.1.2 invalid
-    ("badinv01", false, &[K::EmptyListElement, K::EmptyParam, K::BadVia]),
+    (
+        "badinv01",
+        false,
+        &[K::EmptyListElement, K::EmptyParam, K::BadVia],
+    ),
     ("clerr", false, &[K::ContentLengthExceedsBody]),
     ("ncl", false, &[K::InvalidContentLength]),
     ("scalar02", false, &[K::ScalarOverflow]),
@@ -46,7 +52,11 @@ const TABLE: &[(&str, bool, &[K])] = &[
     ("regbadct", false, &[K::AddrSpecNeedsBrackets]),
     ("badaspec", false, &[K::LwsInAddrSpec]),
     // The file also lacks the empty line ending the headers (see INDEX.md).
-    ("baddn", false, &[K::BadDisplayName, K::MissingHeaderTerminator]),
+    (
+        "baddn",
+        false,
+        &[K::BadDisplayName, K::MissingHeaderTerminator],
+    ),
     ("badvers", false, &[K::UnsupportedVersion]),
     ("mismatch01", false, &[K::CseqMethodMismatch]),
     ("mismatch02", false, &[K::CseqMethodMismatch]),
@@ -76,11 +86,13 @@ const TABLE: &[(&str, bool, &[K])] = &[
 #[test]
 fn all_49_classified_as_the_rfc_says() {
     assert_eq!(TABLE.len(), 49);
-    let on_disk = std::fs::read_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors/rfc4475"))
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.path().extension().is_some_and(|x| x == "dat"))
-        .count();
+    let on_disk = std::fs::read_dir(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors/rfc4475"),
+    )
+    .unwrap()
+    .filter_map(|e| e.ok())
+    .filter(|e| e.path().extension().is_some_and(|x| x == "dat"))
+    .count();
     assert_eq!(on_disk, 49);
     let mut failures = vec![];
     for (name, accept, kinds) in TABLE {
@@ -103,7 +115,10 @@ fn all_49_classified_as_the_rfc_says() {
         }
         if !accept {
             let r = m.rejection().expect("rejected message names its anomaly");
-            assert!(want.contains(&r.kind) || r.kind == K::MissingHeaderTerminator, "{name}: deciding {r}");
+            assert!(
+                want.contains(&r.kind) || r.kind == K::MissingHeaderTerminator,
+                "{name}: deciding {r}"
+            );
         }
         for a in m.anomalies() {
             assert!(a.span.end <= data.len(), "{name}: {a}");
@@ -140,10 +155,21 @@ fn wsinv_fields() {
     let Contact::Addr(c) = c[0] else { panic!() };
     assert_eq!(c.display_name().unwrap().as_ref(), b"Quoted string \"\"");
     assert_eq!(c.q_millis(), Some(330));
-    assert_eq!(c.params().get(b"newparam").unwrap().value, Some(&b"newvalue"[..]));
-    assert_eq!(m.header_raw(b"NewFangledHeader").map(|h| sipsentry_sip::print::unfold(h.value).into_owned()),
-        Some(b"newfangled value continued newfangled value".to_vec()));
-    assert_eq!(m.header_raw(b"UnknownHeaderWithUnusualValue").unwrap().value, b";;,,;;,;");
+    assert_eq!(
+        c.params().get(b"newparam").unwrap().value,
+        Some(&b"newvalue"[..])
+    );
+    assert_eq!(
+        m.header_raw(b"NewFangledHeader")
+            .map(|h| sipsentry_sip::print::unfold(h.value).into_owned()),
+        Some(b"newfangled value continued newfangled value".to_vec())
+    );
+    assert_eq!(
+        m.header_raw(b"UnknownHeaderWithUnusualValue")
+            .unwrap()
+            .value,
+        b";;,,;;,;"
+    );
     assert_eq!(m.header(HeaderName::Subject).unwrap().value, b"");
     assert_eq!(m.body().len(), 150);
     let r = m.routes().next().unwrap().unwrap();
@@ -155,16 +181,30 @@ fn wsinv_fields() {
 fn intmeth_fields() {
     let (d,) = parse("intmeth");
     let m = Message::parse_strict(&d);
-    assert_eq!(m.method(), Some(Method::Other(b"!interesting-Method0123456789_*+`.%indeed'~")));
+    assert_eq!(
+        m.method(),
+        Some(Method::Other(
+            b"!interesting-Method0123456789_*+`.%indeed'~"
+        ))
+    );
     let to = m.to().unwrap().unwrap();
     let dn = to.display_name().unwrap();
     assert_eq!(dn.as_ref(), b"BEL:\x07 NUL:\x00 DEL:\x7f");
     let ruri = m.request_uri().unwrap().unwrap();
-    assert_eq!(ruri.password, Some(&b"&it+has=1,weird!*pas$wo~d_too.(doesn't-it)"[..]));
+    assert_eq!(
+        ruri.password,
+        Some(&b"&it+has=1,weird!*pas$wo~d_too.(doesn't-it)"[..])
+    );
     let from = m.from().unwrap().unwrap();
-    assert_eq!(from.display_raw, Some(&b"token1~` token2'+_ token3*%!.-"[..]));
+    assert_eq!(
+        from.display_raw,
+        Some(&b"token1~` token2'+_ token3*%!.-"[..])
+    );
     assert_eq!(from.tag(), Some(&b"_token~1'+`*%!-."[..]));
-    assert_eq!(m.call_id(), Some(&b"intmeth.word%ZK-!.*_+'@word`~)(><:\\/\"][?}{"[..]));
+    assert_eq!(
+        m.call_id(),
+        Some(&b"intmeth.word%ZK-!.*_+'@word`~)(><:\\/\"][?}{"[..])
+    );
 }
 
 #[test]
@@ -172,9 +212,30 @@ fn escapes() {
     let (d,) = parse("esc01");
     let m = Message::parse_strict(&d);
     let ruri = m.request_uri().unwrap().unwrap();
-    assert_eq!(ruri.user_decoded().unwrap().as_ref(), b"sips:user@example.com");
-    assert_eq!(m.to().unwrap().unwrap().uri.user_decoded().unwrap().as_ref(), b"user");
-    assert_eq!(m.from().unwrap().unwrap().uri.user_decoded().unwrap().as_ref(), b"I have spaces");
+    assert_eq!(
+        ruri.user_decoded().unwrap().as_ref(),
+        b"sips:user@example.com"
+    );
+    assert_eq!(
+        m.to()
+            .unwrap()
+            .unwrap()
+            .uri
+            .user_decoded()
+            .unwrap()
+            .as_ref(),
+        b"user"
+    );
+    assert_eq!(
+        m.from()
+            .unwrap()
+            .unwrap()
+            .uri
+            .user_decoded()
+            .unwrap()
+            .as_ref(),
+        b"I have spaces"
+    );
 
     let (d,) = parse("esc02");
     let m = Message::parse_strict(&d);
@@ -202,7 +263,11 @@ fn dblreq_ignores_trailing_octets() {
     let m = Message::parse_strict(&d);
     assert_eq!(m.method(), Some(Method::Register));
     assert_eq!(m.body(), b"");
-    let t = m.anomalies().iter().find(|a| a.kind == K::TrailingBytes).unwrap();
+    let t = m
+        .anomalies()
+        .iter()
+        .find(|a| a.kind == K::TrailingBytes)
+        .unwrap();
     assert_eq!(t.span.len(), 450);
     assert_eq!(m.len() + 450, d.len());
 }
@@ -217,22 +282,35 @@ fn semiuri_and_params() {
 
     let d = vector("cparam01");
     let m = Message::parse_strict(&d);
-    let Contact::Addr(c) = m.contacts().next().unwrap().unwrap() else { panic!() };
+    let Contact::Addr(c) = m.contacts().next().unwrap().unwrap() else {
+        panic!()
+    };
     assert!(!c.bracketed);
     assert!(c.uri.params.is_empty(), "unknownparam is a contact-param");
     assert_eq!(c.params().get(b"unknownparam").map(|p| p.value), Some(None));
 
     let d = vector("cparam02");
     let m = Message::parse_strict(&d);
-    let Contact::Addr(c) = m.contacts().next().unwrap().unwrap() else { panic!() };
-    assert_eq!(c.uri.param(b"unknownparam"), Some(None), "unknownparam is a url-param");
+    let Contact::Addr(c) = m.contacts().next().unwrap().unwrap() else {
+        panic!()
+    };
+    assert_eq!(
+        c.uri.param(b"unknownparam"),
+        Some(None),
+        "unknownparam is a url-param"
+    );
     assert!(c.params.is_empty());
 
     let d = vector("regescrt");
     let m = Message::parse_strict(&d);
-    let Contact::Addr(c) = m.contacts().next().unwrap().unwrap() else { panic!() };
+    let Contact::Addr(c) = m.contacts().next().unwrap().unwrap() else {
+        panic!()
+    };
     assert_eq!(c.uri.headers, b"Route=%3Csip:sip.example.com%3E");
-    assert!(m.header(HeaderName::Route).is_none(), "escaped Route must not become a header");
+    assert!(
+        m.header(HeaderName::Route).is_none(),
+        "escaped Route must not become a header"
+    );
 }
 
 #[test]
@@ -240,12 +318,23 @@ fn transports_and_responses() {
     let d = vector("transports");
     let m = Message::parse_strict(&d);
     let t: Vec<_> = m.vias().map(|v| v.unwrap().transport.to_vec()).collect();
-    assert_eq!(t, vec![b"UDP".to_vec(), b"SCTP".to_vec(), b"TLS".to_vec(), b"UNKNOWN".to_vec(), b"TCP".to_vec()]);
+    assert_eq!(
+        t,
+        vec![
+            b"UDP".to_vec(),
+            b"SCTP".to_vec(),
+            b"TLS".to_vec(),
+            b"UNKNOWN".to_vec(),
+            b"TCP".to_vec()
+        ]
+    );
 
     let d = vector("unreason");
     let m = Message::parse_strict(&d);
     assert_eq!(m.status(), Some(200));
-    assert!(std::str::from_utf8(m.reason_phrase().unwrap()).unwrap().contains("простое"));
+    assert!(std::str::from_utf8(m.reason_phrase().unwrap())
+        .unwrap()
+        .contains("простое"));
 
     let d = vector("noreason");
     let m = Message::parse_strict(&d);
@@ -255,11 +344,18 @@ fn transports_and_responses() {
     let d = vector("mpart01");
     let m = Message::parse_strict(&d);
     assert_eq!(m.body().len() as u64, m.content_length().unwrap());
-    assert!(m.content_type().unwrap().unwrap().is(b"multipart", b"mixed"));
+    assert!(m
+        .content_type()
+        .unwrap()
+        .unwrap()
+        .is(b"multipart", b"mixed"));
 
     let d = vector("bigcode");
     let m = Message::parse_strict(&d);
-    assert!(matches!(m.start_line(), StartLine::Response { code: 0, .. }));
+    assert!(matches!(
+        m.start_line(),
+        StartLine::Response { code: 0, .. }
+    ));
 }
 
 #[test]
@@ -290,7 +386,12 @@ fn semantically_bad_ones_parse() {
     let d = vector("inv2543");
     let m = Message::parse_strict(&d);
     let info: BTreeSet<_> = m.anomalies().iter().map(|a| a.kind).collect();
-    for k in [K::MissingMaxForwards, K::ViaRfc2543Branch, K::MissingFromTag, K::MissingContentLength] {
+    for k in [
+        K::MissingMaxForwards,
+        K::ViaRfc2543Branch,
+        K::MissingFromTag,
+        K::MissingContentLength,
+    ] {
         assert!(info.contains(&k), "{k:?}");
     }
     let d = vector("zeromf");
@@ -300,7 +401,8 @@ fn semantically_bad_ones_parse() {
 
 #[test]
 fn test_dat_outside_the_rfc_is_rejected() {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors/rfc4475/not-in-rfc-text/test.dat");
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/vectors/rfc4475/not-in-rfc-text/test.dat");
     let d = std::fs::read(p).unwrap();
     let m = Message::parse_strict(&d);
     assert!(!m.is_acceptable());
