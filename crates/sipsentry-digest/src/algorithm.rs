@@ -77,7 +77,10 @@ impl<'a> Algorithm<'a> {
 
     /// Whether this is a `-sess` variant (HA1 bound to nonce and cnonce).
     pub fn is_sess(&self) -> bool {
-        matches!(self, Self::Md5Sess | Self::Sha256Sess | Self::Sha512_256Sess)
+        matches!(
+            self,
+            Self::Md5Sess | Self::Sha256Sess | Self::Sha512_256Sess
+        )
     }
 
     /// Whether this crate can compute it.

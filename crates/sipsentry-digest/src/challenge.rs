@@ -6,7 +6,7 @@ use crate::algorithm::{Algorithm, QopOptions};
 use crate::error::ParseError;
 use crate::param::{Param, ParamValue};
 use crate::problem::{Problem, ProblemKind, Problems};
-use crate::tokenize::{tokenize, Header};
+use crate::tokenize::{flag_duplicates, tokenize, Header};
 use crate::MAX_PARAMS;
 
 pub(crate) fn first<'a>(params: &[Param<'a>], name: &[u8]) -> Option<ParamValue<'a>> {
@@ -54,6 +54,10 @@ pub(crate) fn expect_quoted(v: Option<ParamValue<'_>>, problems: &mut Problems) 
 /// in [`problems`](Self::problems). Values of other schemes than Digest are
 /// accepted too, with the rest of the value kept raw in
 /// [`rest`](Self::rest).
+///
+/// One value holds one challenge, as in the SIP grammar (`WWW-Authenticate =
+/// "WWW-Authenticate" HCOLON challenge`); an HTTP value listing several
+/// challenges separated by commas shows up as problems after the first.
 #[derive(Clone)]
 pub struct Challenge<'a> {
     header: Header<'a>,
@@ -77,6 +81,9 @@ impl<'a> Challenge<'a> {
         let mut header = tokenize(value, MAX_PARAMS)?;
         let mut problems = std::mem::take(&mut header.problems);
         header.junk = Vec::new();
+        if header.is_digest {
+            flag_duplicates(&header.params, &mut problems);
+        }
         let p = &header.params;
         let realm = first(p, b"realm");
         let domain = first(p, b"domain");
@@ -237,7 +244,10 @@ mod tests {
         assert_eq!(c.opaque().unwrap().raw(), b"o");
         assert!(c.stale());
         assert_eq!(c.algorithm(), Algorithm::Sha256Sess);
-        assert_eq!(c.qop_options().collect::<Vec<_>>(), vec![Qop::AuthInt, Qop::Auth]);
+        assert_eq!(
+            c.qop_options().collect::<Vec<_>>(),
+            vec![Qop::AuthInt, Qop::Auth]
+        );
         assert_eq!(c.charset().unwrap().raw(), b"UTF-8");
         assert!(c.userhash());
         assert_eq!(c.param(b"X-EXTRA").unwrap().raw(), b"1");
@@ -255,7 +265,10 @@ mod tests {
         assert_eq!(c.qop_options().count(), 0);
         assert_eq!(
             kinds(&c),
-            vec![ProblemKind::MissingParam("realm"), ProblemKind::MissingParam("nonce")]
+            vec![
+                ProblemKind::MissingParam("realm"),
+                ProblemKind::MissingParam("nonce")
+            ]
         );
         assert_eq!(c.problems()[0].span, 0..6);
     }

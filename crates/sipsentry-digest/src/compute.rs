@@ -22,11 +22,11 @@ use crate::error::ComputeError;
 use crate::param::Redacted;
 
 fn to_hex(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let nibble = |n: u8| char::from_digit(u32::from(n), 16).unwrap_or('0');
     let mut s = String::with_capacity(bytes.len() * 2);
     for &b in bytes {
-        s.push(char::from(HEX[usize::from(b >> 4)]));
-        s.push(char::from(HEX[usize::from(b & 0x0f)]));
+        s.push(nibble(b >> 4));
+        s.push(nibble(b & 0x0f));
     }
     s
 }
@@ -267,7 +267,13 @@ mod tests {
 
     #[test]
     fn ha1_secret_equals_password() {
-        let h = ha1(Algorithm::Md5, b"Mufasa", b"testrealm@host.com", b"Circle Of Life").unwrap();
+        let h = ha1(
+            Algorithm::Md5,
+            b"Mufasa",
+            b"testrealm@host.com",
+            b"Circle Of Life",
+        )
+        .unwrap();
         for alg in [Algorithm::Md5, Algorithm::Md5Sess] {
             for qop in [None, Some(Qop::Auth), Some(Qop::AuthInt)] {
                 let by_pw = response(&rfc2617(alg, qop)).unwrap();

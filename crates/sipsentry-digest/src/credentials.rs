@@ -8,7 +8,7 @@ use crate::challenge::{check_bool, expect_quoted, first, is_true, require};
 use crate::error::ParseError;
 use crate::param::{Param, ParamValue, Redacted};
 use crate::problem::{Problem, ProblemKind};
-use crate::tokenize::{tokenize, Header};
+use crate::tokenize::{flag_duplicates, tokenize, Header};
 use crate::MAX_PARAMS;
 
 /// Parse an `nc` value: exactly 8 hex digits (RFC 2617 `nc-value = 8LHEX`;
@@ -80,6 +80,9 @@ impl<'a> Credentials<'a> {
         let mut header = tokenize(value, MAX_PARAMS)?;
         let mut problems = std::mem::take(&mut header.problems);
         header.junk = Vec::new();
+        if header.is_digest {
+            flag_duplicates(&header.params, &mut problems);
+        }
         let p = &header.params;
         let mut c = Credentials {
             username: first(p, b"username"),
@@ -123,7 +126,9 @@ impl<'a> Credentials<'a> {
                     pr.push(ProblemKind::BadNonceCount, nc.span());
                 }
             }
-            for v in [c.username, c.realm, c.nonce, c.uri, c.response, c.cnonce, c.opaque] {
+            for v in [
+                c.username, c.realm, c.nonce, c.uri, c.response, c.cnonce, c.opaque,
+            ] {
                 expect_quoted(v, pr);
             }
             check_bool(c.userhash, pr);
@@ -346,7 +351,10 @@ mod tests {
         )
         .unwrap();
         assert!(c.problems().is_empty(), "{:?}", c.problems());
-        assert_eq!(&*c.username_bytes().unwrap(), "J\u{e4}s\u{f8}n Doe".as_bytes());
+        assert_eq!(
+            &*c.username_bytes().unwrap(),
+            "J\u{e4}s\u{f8}n Doe".as_bytes()
+        );
         let c = Credentials::parse(
             br#"Digest username="a", username*=UTF-8''b, realm="r", nonce="n", uri="/", response="x""#,
         )

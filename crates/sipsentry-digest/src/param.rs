@@ -31,7 +31,10 @@ pub(crate) fn is_sensitive_name(name: &[u8]) -> bool {
 }
 
 pub(crate) fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
-    needle.is_empty() || hay.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
+    needle.is_empty()
+        || hay
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
 /// A parameter value, borrowed from the parsed header.
@@ -187,15 +190,32 @@ mod tests {
     fn to_str_rejects_bad_utf8() {
         assert!(ParamValue::new(b"\xff", 0, true, false).to_str().is_err());
         assert!(ParamValue::new(b"\\\xff", 0, true, false).to_str().is_err());
-        assert_eq!(ParamValue::new("é".as_bytes(), 0, true, false).to_str().unwrap(), "é");
+        assert_eq!(
+            ParamValue::new("é".as_bytes(), 0, true, false)
+                .to_str()
+                .unwrap(),
+            "é"
+        );
     }
 
     #[test]
     fn sensitive_names() {
-        for n in ["response", "RESPONSE", "rspauth", "password", "X-Passwd", "pwd", "ha1", "client_secret", "access_token"] {
+        for n in [
+            "response",
+            "RESPONSE",
+            "rspauth",
+            "password",
+            "X-Passwd",
+            "pwd",
+            "ha1",
+            "client_secret",
+            "access_token",
+        ] {
             assert!(is_sensitive_name(n.as_bytes()), "{n}");
         }
-        for n in ["realm", "nonce", "username", "uri", "cnonce", "opaque", "nc", "qop"] {
+        for n in [
+            "realm", "nonce", "username", "uri", "cnonce", "opaque", "nc", "qop",
+        ] {
             assert!(!is_sensitive_name(n.as_bytes()), "{n}");
         }
     }

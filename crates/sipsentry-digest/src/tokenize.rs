@@ -66,27 +66,32 @@ fn skip_ws(input: &[u8], i: usize) -> usize {
     scan(input, i, is_ws)
 }
 
-/// Index of the next comma outside a quoted-string, or the end.
-fn skip_to_comma(input: &[u8], mut i: usize) -> usize {
-    let mut in_quote = false;
+/// Index of the next comma outside a quoted-string, or the end. A quote
+/// opened in the skipped stretch and never closed is reported, since
+/// unbalanced quotes are a classic parser-confusion probe.
+fn skip_to_comma(input: &[u8], mut i: usize, problems: &mut Problems) -> usize {
+    let mut open_quote = None;
     while let Some(b) = at(input, i) {
-        if in_quote {
+        if open_quote.is_some() {
             match b {
                 b'\\' => {
                     i += 2;
                     continue;
                 }
-                b'"' => in_quote = false,
+                b'"' => open_quote = None,
                 _ => {}
             }
         } else {
             match b {
                 b',' => break,
-                b'"' => in_quote = true,
+                b'"' => open_quote = Some(i),
                 _ => {}
             }
         }
         i += 1;
+    }
+    if let Some(q) = open_quote {
+        problems.push(ProblemKind::UnterminatedQuotedString, q..input.len());
     }
     i.min(input.len())
 }
@@ -168,7 +173,6 @@ pub(crate) fn tokenize(input: &[u8], max_params: usize) -> Result<Header<'_>, Pa
             }
             header.params = list.params;
             header.junk = list.junk;
-            flag_duplicates(&header.params, &mut header.problems);
         }
         Err(e) if is_digest => return Err(e),
         Ok(list) if header.problems.is_empty() && list.problems.is_empty() => {
@@ -184,7 +188,10 @@ pub(crate) fn tokenize(input: &[u8], max_params: usize) -> Result<Header<'_>, Pa
     Ok(header)
 }
 
-fn flag_duplicates(params: &[Param<'_>], problems: &mut Problems) {
+/// Report every parameter whose name occurred before. Quadratic, which is
+/// fine under the [`MAX_PARAMS`] cap; redaction, which lifts the cap, does
+/// not call it.
+pub(crate) fn flag_duplicates(params: &[Param<'_>], problems: &mut Problems) {
     for (i, p) in params.iter().enumerate() {
         let earlier = params.get(..i).unwrap_or(&[]);
         if earlier.iter().any(|q| q.name_is(p.name())) {
@@ -193,7 +200,11 @@ fn flag_duplicates(params: &[Param<'_>], problems: &mut Problems) {
     }
 }
 
-fn parse_params(input: &[u8], mut pos: usize, max_params: usize) -> Result<ParamList<'_>, ParseError> {
+fn parse_params(
+    input: &[u8],
+    mut pos: usize,
+    max_params: usize,
+) -> Result<ParamList<'_>, ParseError> {
     let mut out = ParamList {
         params: Vec::new(),
         problems: Problems::default(),
@@ -208,7 +219,7 @@ fn parse_params(input: &[u8], mut pos: usize, max_params: usize) -> Result<Param
         let name_start = pos;
         let name_end = scan(input, pos, is_tchar);
         if name_end == name_start {
-            let stop = skip_to_comma(input, pos);
+            let stop = skip_to_comma(input, pos, &mut out.problems);
             out.problems.push(ProblemKind::InvalidParamName, pos..stop);
             out.junk.push(pos..stop);
             pos = stop;
@@ -216,8 +227,9 @@ fn parse_params(input: &[u8], mut pos: usize, max_params: usize) -> Result<Param
         }
         let eq = skip_ws(input, name_end);
         if at(input, eq) != Some(b'=') {
-            let stop = skip_to_comma(input, name_end);
-            out.problems.push(ProblemKind::MissingEquals, name_start..stop);
+            let stop = skip_to_comma(input, name_end, &mut out.problems);
+            out.problems
+                .push(ProblemKind::MissingEquals, name_start..stop);
             out.junk.push(name_start..stop);
             pos = stop;
             continue;
@@ -228,14 +240,16 @@ fn parse_params(input: &[u8], mut pos: usize, max_params: usize) -> Result<Param
         let (value, value_end) = match at(input, vstart) {
             Some(b'"') => parse_quoted(input, vstart, sensitive, &mut out.problems),
             None | Some(b',') => {
-                out.problems.push(ProblemKind::EmptyValue, name_start..vstart);
+                out.problems
+                    .push(ProblemKind::EmptyValue, name_start..vstart);
                 (ParamValue::new(&[], vstart, false, sensitive), vstart)
             }
             Some(_) => {
                 let end = scan(input, vstart, |b| !(is_ws(b) || b == b',' || b == b'"'));
                 let raw = sub(input, vstart..end);
                 if !raw.iter().all(|&b| is_tchar(b)) {
-                    out.problems.push(ProblemKind::InvalidTokenChar, vstart..end);
+                    out.problems
+                        .push(ProblemKind::InvalidTokenChar, vstart..end);
                 }
                 (ParamValue::new(raw, vstart, false, sensitive), end)
             }
@@ -243,14 +257,15 @@ fn parse_params(input: &[u8], mut pos: usize, max_params: usize) -> Result<Param
         if out.params.len() >= max_params {
             return Err(ParseError::TooManyParams { max: MAX_PARAMS });
         }
-        out.params.push(Param::new(name, value, name_start..value_end));
+        out.params
+            .push(Param::new(name, value, name_start..value_end));
 
         pos = skip_ws(input, value_end);
         match at(input, pos) {
             None => break,
             Some(b',') => pos += 1,
             Some(_) => {
-                let stop = skip_to_comma(input, pos);
+                let stop = skip_to_comma(input, pos, &mut out.problems);
                 out.problems.push(ProblemKind::ExpectedComma, pos..stop);
                 out.junk.push(pos..stop);
                 pos = stop;
@@ -307,7 +322,12 @@ mod tests {
     use crate::Problem;
 
     fn kinds(h: &Header<'_>) -> Vec<ProblemKind> {
-        h.problems.clone().into_vec().into_iter().map(|p: Problem| p.kind).collect()
+        h.problems
+            .clone()
+            .into_vec()
+            .into_iter()
+            .map(|p: Problem| p.kind)
+            .collect()
     }
 
     #[test]
@@ -327,7 +347,10 @@ mod tests {
     #[test]
     fn errors() {
         assert_eq!(tokenize(b"", MAX_PARAMS).unwrap_err(), ParseError::Empty);
-        assert_eq!(tokenize(b" \r\n\t ", MAX_PARAMS).unwrap_err(), ParseError::Empty);
+        assert_eq!(
+            tokenize(b" \r\n\t ", MAX_PARAMS).unwrap_err(),
+            ParseError::Empty
+        );
         assert_eq!(
             tokenize(b"  =x", MAX_PARAMS).unwrap_err(),
             ParseError::InvalidScheme { offset: 2 }
@@ -351,7 +374,10 @@ mod tests {
             tokenize(&v, MAX_PARAMS).unwrap_err(),
             ParseError::TooManyParams { max: MAX_PARAMS }
         );
-        assert_eq!(tokenize(&v, usize::MAX).unwrap().params.len(), MAX_PARAMS + 1);
+        assert_eq!(
+            tokenize(&v, usize::MAX).unwrap().params.len(),
+            MAX_PARAMS + 1
+        );
     }
 
     #[test]

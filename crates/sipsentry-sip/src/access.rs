@@ -36,9 +36,14 @@ impl<'a> Message<'a> {
 
     /// The top Via (the one a response is routed by, and the hop that sent a request).
     pub fn top_via(&self) -> Option<Result<Via<'a>, ViewError<'a>>> {
-        self.header_value(HeaderName::Via)
-            .and_then(|v| ListIter::new(v).next())
-            .map(Via::parse)
+        let v = self.header_value(HeaderName::Via)?;
+        // Most Via fields hold one value: skip the quote-aware split when there is no comma.
+        let first = if memchr::memchr(b',', v).is_none() {
+            v
+        } else {
+            ListIter::new(v).next()?
+        };
+        Some(Via::parse(first))
     }
 
     /// Every Contact element.

@@ -245,7 +245,8 @@ pub fn split_hostport(hp: &[u8]) -> Result<(&[u8], Option<u16>), UriError> {
     Ok((host, port))
 }
 
-fn valid_host(h: &[u8]) -> bool {
+/// Whether `h` is a syntactically valid host: hostname, IPv4 literal or `[IPv6]` reference.
+pub fn valid_host(h: &[u8]) -> bool {
     if h.is_empty() {
         return false;
     }

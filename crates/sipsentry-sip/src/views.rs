@@ -154,7 +154,7 @@ impl<'a> Via<'a> {
             );
             i = lex::skip_lws(v, i);
         }
-        if uri::split_hostport(host).is_err() {
+        if !uri::valid_host(host) {
             return Err(ViewError::new(AnomalyKind::BadVia, host, "sent-by host"));
         }
         let rest = &v[i..];
