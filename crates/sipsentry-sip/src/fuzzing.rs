@@ -31,7 +31,9 @@ pub fn parse_message(data: &[u8]) {
         }
     }
     let _ = m.routes().count();
-    let _ = m.reasons().flatten().map(|r| (r.cause(), r.text())).count();
+    for r in m.reasons().flatten() {
+        let _ = (r.cause(), r.text());
+    }
     let _ = m.authorization().map(|a| a.map(|a| a.param(b"username")));
     roundtrip(data);
 }

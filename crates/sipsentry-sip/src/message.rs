@@ -380,8 +380,7 @@ impl<'a> Message<'a> {
         let cl_count = counts[HeaderName::ContentLength.index()] as usize;
         let mut cl: Option<u64> = None;
         let mut cl_bad = false;
-        for i in 0..cl_count.min(cl_values.len()) {
-            let (s, e) = cl_values[i];
+        for &(s, e) in cl_values.iter().take(cl_count) {
             match lex::parse_decimal(&buf[s..e], u32::MAX as u64) {
                 Ok(v) => match cl {
                     None => cl = Some(v),

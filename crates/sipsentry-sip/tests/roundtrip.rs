@@ -128,15 +128,10 @@ fn message() -> impl Strategy<Value = Vec<u8>> {
         )
 }
 
+type Params = Vec<(Vec<u8>, Option<Vec<u8>>)>;
+
 /// The meaning of a name-addr, independent of how its white space was folded.
-fn na(
-    n: &sipsentry_sip::NameAddr<'_>,
-) -> (
-    Option<Vec<u8>>,
-    Vec<u8>,
-    bool,
-    Vec<(Vec<u8>, Option<Vec<u8>>)>,
-) {
+fn na(n: &sipsentry_sip::NameAddr<'_>) -> (Option<Vec<u8>>, Vec<u8>, bool, Params) {
     (
         n.display_name().map(|d| d.into_owned()),
         n.uri.raw.to_vec(),
