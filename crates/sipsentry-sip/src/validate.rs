@@ -84,7 +84,7 @@ fn vias(s: &mut Sink<'_, '_>) {
     for h in s.msg.headers_named(HeaderName::Via) {
         for el in ListIter::new(h.value) {
             if el.is_empty() {
-                s.at(AnomalyKind::EmptyListElement, h.value, "Via");
+                s.at(AnomalyKind::EmptyListElement, el, "Via");
                 continue;
             }
             match Via::parse(el) {
@@ -159,7 +159,7 @@ fn contacts(s: &mut Sink<'_, '_>) {
     for h in s.msg.headers_named(HeaderName::Contact) {
         for el in ListIter::new(h.value) {
             if el.is_empty() {
-                s.at(AnomalyKind::EmptyListElement, h.value, "Contact");
+                s.at(AnomalyKind::EmptyListElement, el, "Contact");
                 continue;
             }
             match Contact::parse(el) {
@@ -197,7 +197,7 @@ fn routes(s: &mut Sink<'_, '_>) {
         for h in s.msg.headers_named(name) {
             for el in ListIter::new(h.value) {
                 if el.is_empty() {
-                    s.at(AnomalyKind::EmptyListElement, h.value, "Route");
+                    s.at(AnomalyKind::EmptyListElement, el, "Route");
                     continue;
                 }
                 match NameAddr::parse(el) {
