@@ -37,13 +37,13 @@ impl fmt::Display for Severity {
 }
 
 macro_rules! kinds {
-    ($( $(#[$doc:meta])* $name:ident = $id:literal, $sev:ident; )*) => {
+    ($( #[doc = $doc:literal] $name:ident = $id:literal, $sev:ident; )*) => {
         /// The stable kinds of anomaly. Their [`AnomalyKind::id`]s never change meaning: users
         /// grep, suppress and file tickets by them.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #[non_exhaustive]
         pub enum AnomalyKind {
-            $( $(#[$doc])* $name, )*
+            $( #[doc = $doc] $name, )*
         }
 
         impl AnomalyKind {
@@ -58,6 +58,11 @@ macro_rules! kinds {
             /// Severity of this kind.
             pub fn severity(self) -> Severity {
                 match self { $( AnomalyKind::$name => Severity::$sev, )* }
+            }
+
+            /// One-line description (the rustdoc of the variant), for catalogues and `--explain`.
+            pub fn description(self) -> &'static str {
+                match self { $( AnomalyKind::$name => $doc.trim_start(), )* }
             }
 
             /// Looks a kind up by its stable identifier.
@@ -233,6 +238,32 @@ impl fmt::Display for Anomaly {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// docs/anomalies.md is generated from this table; regenerate with
+    /// `SIPSENTRY_BLESS=1 cargo test -p sipsentry-sip catalogue`.
+    #[test]
+    fn catalogue_is_up_to_date() {
+        let mut md = String::from(
+            "# SIP message anomalies\n\nGenerated from `crates/sipsentry-sip/src/anomaly.rs` (test `catalogue_is_up_to_date`).\nSeverity `reject`: RFC 3261 requires rejecting (or, for a response, discarding) the message; `warning`: legal syntax but an element must answer with an error, or suspicious; `info`: worth knowing.\n\n| id | severity | meaning |\n|---|---|---|\n",
+        );
+        for k in AnomalyKind::ALL {
+            md.push_str(&format!(
+                "| `{}` | {} | {} |\n",
+                k.id(),
+                k.severity(),
+                k.description().replace("[`crate::", "`").replace("`]", "`")
+            ));
+        }
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/anomalies.md");
+        if std::env::var_os("SIPSENTRY_BLESS").is_some() {
+            std::fs::write(&path, &md).unwrap();
+        }
+        let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+        assert_eq!(
+            on_disk, md,
+            "docs/anomalies.md is stale: rerun with SIPSENTRY_BLESS=1"
+        );
+    }
 
     #[test]
     fn ids_are_unique_and_round_trip() {
