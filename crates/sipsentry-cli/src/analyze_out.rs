@@ -31,7 +31,9 @@ pub struct JsonLine<'a> {
     pub anomalies: Vec<&'a str>,
 }
 
-fn user(r: Option<Result<sipsentry_sip::NameAddr<'_>, sipsentry_sip::ViewError<'_>>>) -> Option<String> {
+fn user(
+    r: Option<Result<sipsentry_sip::NameAddr<'_>, sipsentry_sip::ViewError<'_>>>,
+) -> Option<String> {
     r.and_then(|r| r.ok()).and_then(|n| n.uri.user).map(lossy)
 }
 
@@ -51,7 +53,9 @@ pub fn json_line<'m>(ev: &SipEvent<'_>, m: &'m Message<'_>) -> JsonLine<'m> {
         reason: m.reason_phrase().map(lossy),
         request_uri: m.request_uri_raw().map(lossy),
         call_id: m.call_id().map(lossy),
-        cseq: m.header_value(sipsentry_sip::HeaderName::CSeq).map(|v| lossy(&sipsentry_sip::print::unfold(v))),
+        cseq: m
+            .header_value(sipsentry_sip::HeaderName::CSeq)
+            .map(|v| lossy(&sipsentry_sip::print::unfold(v))),
         from_user: user(m.from()),
         to_user: user(m.to()),
         user_agent: m.user_agent().or_else(|| m.server()).map(lossy),
@@ -86,7 +90,11 @@ pub fn table_line(w: &mut impl Write, ev: &SipEvent<'_>, m: &Message<'_>) -> std
     };
     let f = user(m.from()).unwrap_or_default();
     let t = user(m.to()).unwrap_or_default();
-    let ua = m.user_agent().or_else(|| m.server()).map(escape).unwrap_or_default();
+    let ua = m
+        .user_agent()
+        .or_else(|| m.server())
+        .map(escape)
+        .unwrap_or_default();
     let cid = m.call_id().map(escape).unwrap_or_default();
     let flag = if m.is_acceptable() { "" } else { " !" };
     writeln!(
@@ -148,10 +156,19 @@ pub fn summary_text(w: &mut impl Write, v: &Value) -> std::io::Result<()> {
         o => o.to_string(),
     };
     writeln!(w, "\n== summary")?;
-    writeln!(w, "messages: {}   first: {}   last: {}", v["messages"], s(&v["first_seen"]), s(&v["last_seen"]))?;
+    writeln!(
+        w,
+        "messages: {}   first: {}   last: {}",
+        v["messages"],
+        s(&v["first_seen"]),
+        s(&v["last_seen"])
+    )?;
     let kv = |w: &mut dyn Write, title: &str, obj: &Value| -> std::io::Result<()> {
         if let Some(o) = obj.as_object().filter(|o| !o.is_empty()) {
-            let items: Vec<String> = o.iter().map(|(k, n)| format!("{} {}", escape(k.as_bytes()), n)).collect();
+            let items: Vec<String> = o
+                .iter()
+                .map(|(k, n)| format!("{} {}", escape(k.as_bytes()), n))
+                .collect();
             writeln!(w, "{title}: {}", items.join(", "))?;
         }
         Ok(())
@@ -161,15 +178,28 @@ pub fn summary_text(w: &mut impl Write, v: &Value) -> std::io::Result<()> {
     kv(w, "transports", &v["by_transport"])?;
     if let Some(r) = v["registrations"].as_array().filter(|r| !r.is_empty()) {
         writeln!(w, "\nregistrations ({} extensions):", r.len())?;
-        writeln!(w, "  {:<16} {:<11} {:>5} {:>4} {:>5} {:>4} {:>4}  sources", "extension", "outcome", "reqs", "ok", "chal", "403", "404")?;
+        writeln!(
+            w,
+            "  {:<16} {:<11} {:>5} {:>4} {:>5} {:>4} {:>4}  sources",
+            "extension", "outcome", "reqs", "ok", "chal", "403", "404"
+        )?;
         for x in r.iter().take(50) {
-            let src: Vec<String> = x["sources"].as_array().into_iter().flatten().map(&s).collect();
+            let src: Vec<String> = x["sources"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(&s)
+                .collect();
             writeln!(
                 w,
                 "  {:<16} {:<11} {:>5} {:>4} {:>5} {:>4} {:>4}  {}",
                 cut(&s(&x["extension"]), 16),
                 s(&x["outcome"]),
-                x["requests"], x["ok"], x["challenged"], x["forbidden"], x["not_found"],
+                x["requests"].to_string(),
+                x["ok"].to_string(),
+                x["challenged"].to_string(),
+                x["forbidden"].to_string(),
+                x["not_found"].to_string(),
                 src.join(" ")
             )?;
         }
@@ -188,14 +218,23 @@ pub fn summary_text(w: &mut impl Write, v: &Value) -> std::io::Result<()> {
                 cut(&s(&x["to_user"]), 20),
                 s(&x["src"]),
                 s(&x["outcome"]),
-                x["duration_s"].as_f64().map(|d| format!("{d:.1} s")).unwrap_or_default()
+                x["duration_s"]
+                    .as_f64()
+                    .map(|d| format!("{d:.1} s"))
+                    .unwrap_or_default()
             )?;
         }
         kv(w, "call outcomes", &v["call_outcomes"])?;
     }
-    for (k, title) in [("top_sources", "top sources"), ("top_destinations", "top destinations")] {
+    for (k, title) in [
+        ("top_sources", "top sources"),
+        ("top_destinations", "top destinations"),
+    ] {
         if let Some(a) = v[k].as_array().filter(|a| !a.is_empty()) {
-            let items: Vec<String> = a.iter().map(|x| format!("{} ({})", s(&x["address"]), x["messages"])).collect();
+            let items: Vec<String> = a
+                .iter()
+                .map(|x| format!("{} ({})", s(&x["address"]), x["messages"]))
+                .collect();
             writeln!(w, "{title}: {}", items.join(", "))?;
         }
     }

@@ -7,6 +7,8 @@
 #![warn(missing_docs)]
 
 pub mod event;
+pub mod pipeline;
 pub mod summary;
 
 pub use event::{Origin, SipEvent, Transport};
+pub use pipeline::{Ingest, IngestConfig, IngestStats};

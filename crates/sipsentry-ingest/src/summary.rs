@@ -56,8 +56,12 @@ pub struct Registration {
 }
 
 impl Registration {
-    /// Outcome in one word.
+    /// Outcome in one word: `registered` once any REGISTER succeeded (later failures, e.g. an
+    /// attacker probing the same extension, are in the counters), else the last final answer.
     pub fn outcome(&self) -> &'static str {
+        if self.ok > 0 {
+            return "registered";
+        }
         match self.last_status {
             Some(200..=299) => "registered",
             Some(401) | Some(407) => "challenged",

@@ -186,6 +186,13 @@ impl StreamFramer {
     }
 }
 
+/// Whether `buf` begins with a complete line that looks like a SIP start line (a Request-Line
+/// ending in `SIP/x.y` or a Status-Line starting with it). This is how SIP is recognised on any
+/// port by content: cheap enough to run on every datagram of a capture.
+pub fn is_sip_start(buf: &[u8]) -> bool {
+    matches!(start_line_state(buf), LineState::Sip)
+}
+
 enum LineState {
     Sip,
     NotSip,
