@@ -9,7 +9,7 @@ use crate::decode::{
 use crate::event::{Datagram, Event};
 use crate::frag::{FragConfig, FragStats, FragTable};
 use crate::pcap::Packet;
-use crate::tcp::{FlowKey, TcpConfig, TcpStats, TcpTable};
+use crate::tcp::{At, FlowKey, TcpConfig, TcpStats, TcpTable};
 
 /// Entry-count caps are clamped to this so slab indices fit in `u32` with room to spare.
 const MAX_ENTRIES: usize = 1 << 24;
@@ -201,8 +201,11 @@ impl Decoder {
         self.stats.packets += 1;
         self.now = self.now.max(ts_nanos);
         self.frags.expire(self.now, &mut self.stats.frag);
-        self.tcp
-            .expire(self.now, ts_nanos, &mut self.stats.tcp, &mut emit);
+        let at = At {
+            now: self.now,
+            ts: ts_nanos,
+        };
+        self.tcp.expire(at, &mut self.stats.tcp, &mut emit);
         match decode(linktype, data, &self.cfg.limits) {
             Ok(Decoded::Ip(ip)) => self.ip(ts_nanos, ip, None, &mut emit),
             Ok(Decoded::NonIp) => self.stats.non_ip += 1,
@@ -254,8 +257,8 @@ impl Decoder {
                     src: SocketAddr::new(ip.src, t.src_port),
                     dst: SocketAddr::new(ip.dst, t.dst_port),
                 };
-                self.tcp
-                    .segment(self.now, ts, key, &t, &mut self.stats.tcp, emit);
+                let at = At { now: self.now, ts };
+                self.tcp.segment(at, key, &t, &mut self.stats.tcp, emit);
             }
             Transport::Fragment(f) => {
                 self.stats.decoded += 1;

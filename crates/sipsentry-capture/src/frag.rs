@@ -12,7 +12,7 @@
 //!   rejects the classic "ping of death" overflow;
 //! * at most [`FragConfig::max_fragments_per_train`] pieces per train;
 //! * at most [`FragConfig::max_total_bytes`] buffered in all (each piece is charged its length
-//!   plus [`PIECE_OVERHEAD`](crate::PIECE_OVERHEAD)); the least recently seen trains are evicted to get back under;
+//!   plus [`PIECE_OVERHEAD`]); the least recently seen trains are evicted to get back under;
 //! * trains idle longer than [`FragConfig::timeout_nanos`] of packet time expire.
 //!
 //! Overlaps are resolved deterministically, *first wins*: bytes already held are never
@@ -231,10 +231,10 @@ impl FragTable {
 
         // Consistency of the datagram end.
         let consistent = if frag.more {
-            train.total.map_or(true, |t| end <= t)
+            train.total.is_none_or(|t| end <= t)
         } else {
-            train.total.map_or(true, |t| t == end)
-                && train.pieces.last().map_or(true, |p| p.end() <= end)
+            train.total.is_none_or(|t| t == end)
+                && train.pieces.last().is_none_or(|p| p.end() <= end)
         };
         if !consistent {
             stats.inconsistent += 1;
@@ -363,7 +363,8 @@ mod tests {
         assert!(t
             .insert(0, A, B, 0, &frag(8, true, &data[8..24]), &mut s)
             .is_none());
-        // Overlapping, differing bytes: first wins.
+        // Overlapping, differing bytes: 16..24 keep the first copy; 24..32 were missing and
+        // come from this fragment.
         let bogus = [0xFFu8; 16];
         assert!(t
             .insert(0, A, B, 0, &frag(16, true, &bogus), &mut s)
@@ -371,7 +372,9 @@ mod tests {
         let r = t
             .insert(0, A, B, 0, &frag(0, true, &data[..8]), &mut s)
             .unwrap();
-        assert_eq!(r.data, data);
+        let mut want = data.clone();
+        want[24..32].fill(0xFF);
+        assert_eq!(r.data, want);
         assert!(r.overlap);
         assert_eq!(s.overlap_mismatches, 1);
         assert_eq!(t.buffered(), 0);

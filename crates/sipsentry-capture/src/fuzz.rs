@@ -15,7 +15,7 @@ fn small_config() -> Config {
     Config {
         limits: Default::default(),
         frag: FragConfig {
-            max_trains: 4,
+            max_trains: 6,
             max_datagram_len: 65_535,
             max_fragments_per_train: 16,
             max_total_bytes: 8 * 1024,
@@ -23,7 +23,7 @@ fn small_config() -> Config {
         },
         tcp: TcpConfig {
             max_flows: 6,
-            max_flow_bytes: 4 * 1024,
+            max_flow_bytes: 2 * 1024,
             max_flow_segments: 16,
             max_total_bytes: 12 * 1024,
             idle_timeout_nanos: 5_000,
@@ -248,13 +248,14 @@ pub fn fuzz_reassembly(data: &[u8]) {
                     (TCP_B, TCP_A, 5060u16, client_port)
                 };
                 let base = 0xFFFF_FF00u32.wrapping_sub(flow as u32 * 0x1000_0000);
-                let seq = base.wrapping_add(u32::from(u16::from_be_bytes([b, c])));
-                let syn = a & 0x08 != 0;
-                let fin = a & 0x10 != 0;
-                let rst = a & 0xE0 == 0xE0;
+                // Bad news is kept rare so that random scripts still build long streams.
+                let seq = base.wrapping_add(u32::from(u16::from_be_bytes([b, c]) % 4096));
+                let syn = a >> 3 == 1;
+                let fin = a >> 3 == 2;
+                let rst = a >> 3 == 3;
                 let len = usize::from(d);
-                let conflict = e & 1 != 0;
-                let cut = e & 2 != 0;
+                let conflict = e % 16 == 1;
+                let cut = e / 16 == 1;
                 if conflict && len > 0 {
                     tainted_flows[flow] = true;
                 }
@@ -296,15 +297,16 @@ pub fn fuzz_reassembly(data: &[u8]) {
                 let k = a & 3;
                 let full = train_datagram(k, v6);
                 let total = full.len();
-                let start = (usize::from(b % 64) * 8).min((total - 1) & !7);
+                // Eight possible starts per datagram, so random scripts complete some.
+                let start = (usize::from(b % 8) * total / 8) & !7;
                 let want = (usize::from(c % 32) + 1) * 8;
                 let end = (start + want).min(total);
                 let mut more = end < total;
-                if d & 1 != 0 {
+                if d % 16 == 1 {
                     more = !more; // a lie about the end
                     tainted_trains[usize::from(v6)][usize::from(k)] = true;
                 }
-                let conflict = d & 2 != 0;
+                let conflict = d / 16 == 1;
                 if conflict {
                     tainted_trains[usize::from(v6)][usize::from(k)] = true;
                 }
@@ -336,7 +338,7 @@ pub fn fuzz_reassembly(data: &[u8]) {
                     );
                 }
                 pkt.extend_from_slice(&body);
-                if d & 4 != 0 {
+                if d % 16 == 2 {
                     pkt.truncate(pkt.len() - body.len() / 2);
                 }
             }
@@ -347,7 +349,8 @@ pub fn fuzz_reassembly(data: &[u8]) {
                         chk.usage(&dec);
                         assert_eq!(dec.buffered(), Default::default());
                     }
-                    Some(x) => t += i64::from(x) * 37,
+                    Some(x) if x >= 240 => t += 10_000,
+                    Some(x) => t += i64::from(x),
                     None => break,
                 }
                 continue;
@@ -363,7 +366,7 @@ pub fn fuzz_reassembly(data: &[u8]) {
         dec.push_frame(t, lt, &pkt, |ev| {
             chk.event(&ev, |s, d| flow_of(s, d).is_some_and(|f| !tf[f]));
             if let Event::Datagram(dg) = &ev {
-                assert!(dg.reassembled, "only fragmented UDP is generated");
+                // A "fragment" covering the whole datagram is not fragmented at all.
                 let (v6, k) = match (dg.src.ip(), dg.src.port()) {
                     (IpAddr::V4(a), p) if a == Ipv4Addr::from(FRAG4_A) => (false, p - 3000),
                     (IpAddr::V6(a), p) if a == Ipv6Addr::from(v6_addr(1)) => (true, p - 4000),
@@ -372,12 +375,18 @@ pub fn fuzz_reassembly(data: &[u8]) {
                 let k = k as u8;
                 if !tt[usize::from(v6)][usize::from(k)] {
                     let full = train_datagram(k, v6);
-                    assert_eq!(
-                        &dg.payload[..],
-                        &full[8..],
-                        "datagram {k} (v6 {v6}) corrupted"
+                    let want = full.get(8..).unwrap_or(&[]);
+                    assert_eq!(dg.len, want.len(), "datagram {k} (v6 {v6}) length");
+                    // A whole datagram sent unfragmented may have been cut by the "snaplen".
+                    let want = want.get(..dg.payload.len()).unwrap_or(want);
+                    let got = &dg.payload[..];
+                    let first_diff = got.iter().zip(want).position(|(a, b)| a != b);
+                    assert!(
+                        got == want,
+                        "datagram {k} (v6 {v6}) corrupted: {} bytes, want {}, first difference at {first_diff:?}",
+                        got.len(),
+                        want.len()
                     );
-                    assert!(!dg.frag_overlap || !dg.payload.is_empty());
                 }
             }
         });

@@ -44,6 +44,20 @@
 //!   probed by hash but only ever walked in least-recently-seen order.
 //! * **Cheap common case.** A UDP datagram that needs no reassembly is decoded without
 //!   allocation or table lookup, and its payload is borrowed from the packet.
+//!
+//! # Limits (defaults)
+//!
+//! | what | default | beyond it |
+//! |---|---|---|
+//! | captured bytes per packet | 256 KiB | classic pcap: fatal [`pcap::Error::PacketTooLarge`]; pcapng: block skipped, counted |
+//! | pcapng packet/interface block | 320 KiB | packet block skipped, counted; interface block fatal |
+//! | interfaces per pcapng section | 1024 | fatal |
+//! | VLAN tags / MPLS labels | 8 / 8 | malformed |
+//! | tunnel nesting / IPv6 extension headers | 4 / 8 | malformed ([`Limits`]) |
+//! | fragment trains / bytes per datagram / pieces per train | 1024 / 65 535 / 256 | evict oldest / drop train |
+//! | fragment bytes buffered in all / train idle timeout | 16 MiB / 30 s | evict oldest / expire |
+//! | TCP streams / idle timeout | 65 536 / 300 s | evict least recently seen / close |
+//! | TCP out-of-order bytes per stream / segments per stream / in all | 256 KiB / 1024 / 64 MiB | skip the hole ([`StreamGap`]) |
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -24,7 +24,7 @@
 //! # Gaps
 //!
 //! Lost bytes are never waited for indefinitely. The hole before the first buffered segment is
-//! skipped, and reported as [`StreamGap`](crate::StreamGap) so that a framer can resync, when:
+//! skipped, and reported as [`StreamGap`] so that a framer can resync, when:
 //! the stream's buffer exceeds [`TcpConfig::max_flow_bytes`] or
 //! [`TcpConfig::max_flow_segments`]; the total over all streams exceeds
 //! [`TcpConfig::max_total_bytes`] (the stream that pushed it over is flushed, which restores
@@ -424,6 +424,15 @@ impl Stream {
     }
 }
 
+/// The two clocks of a call: `now`, the high-water mark of packet time (drives expiry and
+/// least-recently-seen order), and `ts`, the time of the packet being processed (stamped on
+/// the events it causes).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct At {
+    pub(crate) now: i64,
+    pub(crate) ts: i64,
+}
+
 #[inline]
 fn idx(v: u64) -> usize {
     usize::try_from(v).unwrap_or(usize::MAX)
@@ -481,17 +490,16 @@ impl TcpTable {
     /// Closes streams idle since before `now - timeout`.
     pub(crate) fn expire<F: FnMut(Event<'_>)>(
         &mut self,
-        now: i64,
-        ts: i64,
+        at: At,
         stats: &mut TcpStats,
         emit: &mut F,
     ) {
         while let Some(i) = self.flows.oldest() {
             let seen = self.flows.seen(i).unwrap_or(i64::MIN);
-            if seen.saturating_add(self.cfg.idle_timeout_nanos) >= now {
+            if seen.saturating_add(self.cfg.idle_timeout_nanos) >= at.now {
                 break;
             }
-            self.retire(i, CloseReason::IdleTimeout, ts, stats, emit);
+            self.retire(i, CloseReason::IdleTimeout, at.ts, stats, emit);
         }
     }
 
@@ -509,8 +517,7 @@ impl TcpTable {
 
     fn create<F: FnMut(Event<'_>)>(
         &mut self,
-        now: i64,
-        ts: i64,
+        at: At,
         key: FlowKey,
         next_seq: u32,
         isn: Option<u32>,
@@ -519,7 +526,7 @@ impl TcpTable {
     ) -> u32 {
         while self.flows.len() >= self.cfg.max_flows.max(1) {
             match self.flows.oldest() {
-                Some(o) => self.retire(o, CloseReason::Evicted, ts, stats, emit),
+                Some(o) => self.retire(o, CloseReason::Evicted, at.ts, stats, emit),
                 None => break,
             }
         }
@@ -535,13 +542,12 @@ impl TcpTable {
             pieces: VecDeque::new(),
             charged: 0,
         };
-        self.flows.insert(key, st, now)
+        self.flows.insert(key, st, at.now)
     }
 
     fn reset<F: FnMut(Event<'_>)>(
         &mut self,
-        now: i64,
-        ts: i64,
+        at: At,
         key: FlowKey,
         stats: &mut TcpStats,
         emit: &mut F,
@@ -549,23 +555,25 @@ impl TcpTable {
         let Some(i) = self.flows.find(&key) else {
             return;
         };
-        self.flows.touch(i, now);
+        self.flows.touch(i, at.now);
         let Some(st) = self.flows.get_mut(i) else {
             return;
         };
         if st.open {
             stats.closed_rst += 1;
-            let mut out = Out { emit, ts, key };
+            let mut out = Out {
+                emit,
+                ts: at.ts,
+                key,
+            };
             st.finish(CloseReason::Reset, None, &mut self.charged, stats, &mut out);
         }
     }
 
     /// Processes one segment sent from `key.src` to `key.dst`.
-    #[allow(clippy::too_many_arguments)]
     pub(crate) fn segment<F: FnMut(Event<'_>)>(
         &mut self,
-        now: i64,
-        ts: i64,
+        at: At,
         key: FlowKey,
         seg: &TcpSegment<'_>,
         stats: &mut TcpStats,
@@ -575,8 +583,8 @@ impl TcpTable {
         let flags = seg.flags;
         if flags.has(TcpFlags::RST) {
             // A reset ends the connection in both directions.
-            self.reset(now, ts, key, stats, emit);
-            self.reset(now, ts, key.reversed(), stats, emit);
+            self.reset(at, key, stats, emit);
+            self.reset(at, key.reversed(), stats, emit);
             return;
         }
         let mut idx = self.flows.find(&key);
@@ -594,24 +602,24 @@ impl TcpTable {
                     if self.flows.get(i).is_some_and(|st| st.open) {
                         stats.reopened += 1;
                     }
-                    self.retire(i, CloseReason::Reopened, ts, stats, emit);
+                    self.retire(i, CloseReason::Reopened, at.ts, stats, emit);
                     idx = None;
                 }
             }
             if idx.is_none() {
-                idx = Some(self.create(now, ts, key, seq, Some(seg.seq), stats, emit));
+                idx = Some(self.create(at, key, seq, Some(seg.seq), stats, emit));
             }
         } else if idx.is_none() {
             if seg.payload.is_empty() && seg.missing == 0 {
                 // Bare ACK or FIN for an unknown stream: no state.
                 return;
             }
-            idx = Some(self.create(now, ts, key, seq, None, stats, emit));
+            idx = Some(self.create(at, key, seq, None, stats, emit));
         }
         let Some(i) = idx else {
             return;
         };
-        self.flows.touch(i, now);
+        self.flows.touch(i, at.now);
         let cfg = self.cfg;
         let total = &mut self.charged;
         let Some(st) = self.flows.get_mut(i) else {
@@ -624,7 +632,11 @@ impl TcpTable {
             }
             return;
         }
-        let mut out = Out { emit, ts, key };
+        let mut out = Out {
+            emit,
+            ts: at.ts,
+            key,
+        };
         let end = st.accept(seq, seg.payload, seg.missing, total, stats, &mut out);
         if fin {
             stats.closed_fin += 1;

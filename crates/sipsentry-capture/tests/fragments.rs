@@ -122,7 +122,7 @@ fn never_completed_trains_expire_by_packet_time() {
     let frags = v4_frags(&big_sip(2000), 4, 1000);
     let other = ipv4(A4, B4, 17, &udp(1, 2, b"tick"));
     // The first fragment, then unrelated traffic 29 s and 31 s later.
-    let frames = vec![
+    let frames = [
         (0, lt::RAW, frags[0].clone()),
         (29 * SEC, lt::RAW, other.clone()),
         (31 * SEC, lt::RAW, other.clone()),

@@ -64,51 +64,58 @@ pub fn json_line<'m>(ev: &SipEvent<'_>, m: &'m Message<'_>) -> JsonLine<'m> {
 }
 
 /// Column widths keep the table readable; long untrusted values are cut, never wrapped.
-fn cut(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
+fn cut(s: &str, n: usize) -> std::borrow::Cow<'_, str> {
+    if s.len() <= n || s.chars().count() <= n {
+        std::borrow::Cow::Borrowed(s)
     } else {
         let mut t: String = s.chars().take(n.saturating_sub(1)).collect();
         t.push('…');
-        t
+        std::borrow::Cow::Owned(t)
     }
 }
 
 pub fn table_header(w: &mut impl Write) -> std::io::Result<()> {
     writeln!(
         w,
-        "{:<15} {:<21} {:<21} {:<4} {:<10} {:<24} {:<12} {:<12} {}",
-        "time", "src", "dst", "tp", "message", "call-id", "from", "to", "user-agent"
+        "{:<15} {:<21} {:<21} {:<4} {:<10} {:<24} {:<12} {:<12} user-agent",
+        "time", "src", "dst", "tp", "message", "call-id", "from", "to"
     )
 }
 
 pub fn table_line(w: &mut impl Write, ev: &SipEvent<'_>, m: &Message<'_>) -> std::io::Result<()> {
-    let what = match (m.method(), m.status()) {
+    let status;
+    let what: std::borrow::Cow<'_, str> = match (m.method(), m.status()) {
         (Some(me), _) => escape(me.as_bytes()),
-        (_, Some(s)) => s.to_string(),
-        _ => "(invalid)".to_string(),
+        (_, Some(s)) => {
+            status = s.to_string();
+            std::borrow::Cow::Borrowed(status.as_str())
+        }
+        _ => std::borrow::Cow::Borrowed("(invalid)"),
     };
-    let f = user(m.from()).unwrap_or_default();
-    let t = user(m.to()).unwrap_or_default();
-    let ua = m
-        .user_agent()
-        .or_else(|| m.server())
-        .map(escape)
-        .unwrap_or_default();
-    let cid = m.call_id().map(escape).unwrap_or_default();
+    let na_user =
+        |r: Option<Result<sipsentry_sip::NameAddr<'_>, sipsentry_sip::ViewError<'_>>>| -> Vec<u8> {
+            r.and_then(|r| r.ok())
+                .and_then(|n| n.uri.user)
+                .unwrap_or(b"")
+                .to_vec()
+        };
+    let f = na_user(m.from());
+    let t = na_user(m.to());
+    let ua = m.user_agent().or_else(|| m.server()).unwrap_or(b"");
+    let cid = m.call_id().unwrap_or(b"");
     let flag = if m.is_acceptable() { "" } else { " !" };
     writeln!(
         w,
-        "{:<15} {:<21} {:<21} {:<4} {:<10} {:<24} {:<12} {:<12} {}{}",
+        "{} {:<21} {:<21} {:<4} {:<10} {:<24} {:<12} {:<12} {}{}",
         timefmt::clock_micros(ev.ts_nanos),
-        ev.src.to_string(),
-        ev.dst.to_string(),
+        ev.src,
+        ev.dst,
         ev.transport.as_str(),
         cut(&what, 10),
-        cut(&cid, 24),
-        cut(&escape(f.as_bytes()), 12),
-        cut(&escape(t.as_bytes()), 12),
-        cut(&ua, 40),
+        cut(&escape(cid), 24),
+        cut(&escape(&f), 12),
+        cut(&escape(&t), 12),
+        cut(&escape(ua), 40),
         flag
     )
 }
@@ -120,10 +127,10 @@ pub fn summary_json(s: &Summary, inputs: Value) -> Value {
         "messages": s.messages,
         "first_seen": s.first_ns.map(timefmt::rfc3339_micros),
         "last_seen": s.last_ns.map(timefmt::rfc3339_micros),
-        "requests_by_method": s.requests_by_method,
-        "responses_by_status": s.responses_by_status.iter().map(|(k, v)| (k.to_string(), *v)).collect::<std::collections::BTreeMap<_, _>>(),
+        "requests_by_method": s.requests_by_method(),
+        "responses_by_status": s.responses_by_status().iter().map(|(k, v)| (k.to_string(), *v)).collect::<std::collections::BTreeMap<_, _>>(),
         "by_transport": s.by_transport,
-        "registrations": s.registrations.iter().map(|(ext, r)| json!({
+        "registrations": s.registrations().iter().map(|(ext, r)| json!({
             "extension": ext,
             "outcome": r.outcome(),
             "requests": r.requests, "ok": r.ok, "challenged": r.challenged,
@@ -151,7 +158,7 @@ pub fn summary_json(s: &Summary, inputs: Value) -> Value {
 
 pub fn summary_text(w: &mut impl Write, v: &Value) -> std::io::Result<()> {
     let s = |v: &Value| match v {
-        Value::String(s) => escape(s.as_bytes()),
+        Value::String(s) => escape(s.as_bytes()).into_owned(),
         Value::Null => "-".into(),
         o => o.to_string(),
     };

@@ -292,7 +292,7 @@ fn render_text(msg: &Message<'_>, r: &Value) -> String {
     let mut o = String::new();
     let s = |v: &Value| -> String {
         match v {
-            Value::String(s) => escape(s.as_bytes()),
+            Value::String(s) => escape(s.as_bytes()).into_owned(),
             Value::Null => "-".into(),
             other => other.to_string(),
         }

@@ -4,9 +4,17 @@
 //! that may reach an admin's terminal raw. Everything printed from a message goes through here.
 
 /// Renders bytes for a terminal: valid UTF-8 printable text as is, everything else escaped
-/// (`\r`, `\n`, `\t`, `\xHH`).
-pub fn escape(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len());
+/// (`\r`, `\n`, `\t`, `\xHH`). Borrows when nothing needs escaping (the common case, and the
+/// hot path of `analyze`'s table).
+pub fn escape(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    if bytes
+        .iter()
+        .all(|&b| (0x20..0x7f).contains(&b) && b != b'\\')
+    {
+        // Printable ASCII is valid UTF-8.
+        return std::borrow::Cow::Borrowed(std::str::from_utf8(bytes).unwrap_or_default());
+    }
+    let mut out = String::with_capacity(bytes.len() + 8);
     for chunk in bytes.utf8_chunks() {
         for c in chunk.valid().chars() {
             match c {
@@ -27,7 +35,7 @@ pub fn escape(bytes: &[u8]) -> String {
             out.push_str(&format!("\\x{b:02x}"));
         }
     }
-    out
+    std::borrow::Cow::Owned(out)
 }
 
 /// Renders bytes for JSON: lossless for UTF-8; invalid bytes become U+FFFD (serde_json escapes

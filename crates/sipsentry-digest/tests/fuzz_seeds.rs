@@ -69,7 +69,7 @@ fn edge_inputs() {
         many.extend_from_slice(format!("p{i}=\"{i}\",").as_bytes());
     }
     let mut commas = b"Digest ".to_vec();
-    commas.extend(std::iter::repeat(b'@').take(4000).flat_map(|b| [b, b',']));
+    commas.extend(std::iter::repeat_n(b'@', 4000).flat_map(|b| [b, b',']));
     for d in [
         &b""[..],
         b" ",

@@ -6,8 +6,10 @@
 //! capture ten times larger (or a flood from a million spoofed sources) costs the same memory.
 
 use crate::event::SipEvent;
+use rustc_hash::FxHashMap as HashMap;
 use sipsentry_sip::{HeaderName, Message, Method};
-use std::collections::{BTreeMap, HashMap};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 /// Caps for [`Summary`].
@@ -82,6 +84,9 @@ pub enum CallOutcome {
     Cancelled,
     /// Final failure response (the code).
     Failed(u16),
+    /// Challenged for credentials (401/407) and never retried with them within the INVITE
+    /// transaction timeout: an unauthenticated call attempt.
+    Challenged,
     /// No final answer seen.
     NoAnswer,
 }
@@ -93,6 +98,7 @@ impl CallOutcome {
             CallOutcome::Answered => "answered".into(),
             CallOutcome::Cancelled => "cancelled".into(),
             CallOutcome::Failed(c) => format!("failed-{c}"),
+            CallOutcome::Challenged => "challenged".into(),
             CallOutcome::NoAnswer => "no-answer".into(),
         }
     }
@@ -119,6 +125,10 @@ pub struct Call {
     pub final_status: Option<u16>,
     /// CANCEL seen.
     pub cancelled: bool,
+    /// A 401/407 answered an INVITE of this call.
+    pub challenged: bool,
+    /// Last packet time anything happened in this call (ns).
+    pub last_ns: i64,
 }
 
 impl Call {
@@ -129,6 +139,7 @@ impl Call {
             Some(487) if self.cancelled => CallOutcome::Cancelled,
             Some(c) if c >= 300 => CallOutcome::Failed(c),
             _ if self.cancelled => CallOutcome::Cancelled,
+            _ if self.challenged => CallOutcome::Challenged,
             _ => CallOutcome::NoAnswer,
         }
     }
@@ -152,10 +163,8 @@ pub struct Summary {
     limits: SummaryLimits,
     /// Messages seen.
     pub messages: u64,
-    /// Requests by method.
-    pub requests_by_method: BTreeMap<String, u64>,
-    /// Responses by status code.
-    pub responses_by_status: BTreeMap<u16, u64>,
+    methods: HashMap<Vec<u8>, u64>,
+    statuses: HashMap<u16, u64>,
     /// Messages by transport.
     pub by_transport: BTreeMap<&'static str, u64>,
     /// Anomalies by kind id.
@@ -168,8 +177,7 @@ pub struct Summary {
     destinations: HashMap<IpAddr, u64>,
     /// Messages whose source/destination did not fit in the host maps.
     pub untracked_host_messages: u64,
-    /// Registrations per extension.
-    pub registrations: BTreeMap<String, Registration>,
+    registrations: HashMap<Vec<u8>, Registration>,
     /// REGISTERs for extensions beyond the cap.
     pub untracked_registrations: u64,
     open_calls: HashMap<Vec<u8>, Call>,
@@ -183,14 +191,15 @@ pub struct Summary {
     pub untracked_calls: u64,
 }
 
-fn user_of(m: &Message<'_>, to: bool) -> String {
+fn user_of<'a>(m: &Message<'a>, to: bool) -> Option<Cow<'a, [u8]>> {
     let na = if to { m.to() } else { m.from() };
     na.and_then(|r| r.ok())
-        .and_then(|n| {
-            n.uri.user.map(|u| {
-                String::from_utf8_lossy(&sipsentry_sip::lex::percent_decode(u)).into_owned()
-            })
-        })
+        .and_then(|n| n.uri.user)
+        .map(sipsentry_sip::lex::percent_decode)
+}
+
+fn lossy(b: Option<Cow<'_, [u8]>>) -> String {
+    b.map(|b| String::from_utf8_lossy(&b).into_owned())
         .unwrap_or_default()
 }
 
@@ -206,6 +215,9 @@ impl Summary {
     /// Adds one event and its parsed message.
     pub fn add(&mut self, ev: &SipEvent<'_>, m: &Message<'_>) {
         self.messages += 1;
+        if self.messages % 4096 == 0 {
+            self.expire(ev.ts_nanos);
+        }
         self.first_ns = Some(self.first_ns.map_or(ev.ts_nanos, |f| f.min(ev.ts_nanos)));
         self.last_ns = Some(self.last_ns.map_or(ev.ts_nanos, |l| l.max(ev.ts_nanos)));
         *self.by_transport.entry(ev.transport.as_str()).or_default() += 1;
@@ -220,22 +232,20 @@ impl Summary {
         }
         let cseq_method = m.cseq().and_then(|r| r.ok()).map(|c| c.method);
         if let Some(method) = m.method() {
-            let name = String::from_utf8_lossy(method.as_bytes());
-            match self.requests_by_method.get_mut(name.as_ref()) {
+            let name = method.as_bytes();
+            let distinct = self.methods.len();
+            match self.methods.get_mut(name) {
                 Some(c) => *c += 1,
-                None => {
-                    // Bounded: methods are attacker-chosen tokens.
-                    if self.requests_by_method.len() < 256 {
-                        self.requests_by_method.insert(name.into_owned(), 1);
-                    } else {
-                        *self.requests_by_method.entry("(other)".into()).or_default() += 1;
-                    }
+                // Bounded: methods are attacker-chosen tokens.
+                None if distinct < 256 => {
+                    self.methods.insert(name.to_vec(), 1);
                 }
+                None => *self.methods.entry(b"(other)".to_vec()).or_default() += 1,
             }
             match method {
                 Method::Register => {
-                    let ext = user_of(m, true);
-                    if let Some(r) = self.registration(ext) {
+                    let ext = user_of(m, true).unwrap_or_default();
+                    if let Some(r) = self.registration(&ext) {
                         r.requests += 1;
                         let ip = ev.src.ip();
                         if r.sources.len() < 8 && !r.sources.contains(&ip) {
@@ -246,6 +256,7 @@ impl Summary {
                 Method::Invite => self.on_invite(ev, m),
                 Method::Bye | Method::Cancel => {
                     if let Some(c) = m.call_id().and_then(|id| self.open_calls.get_mut(id)) {
+                        c.last_ns = ev.ts_nanos;
                         if method == Method::Bye {
                             c.ended_ns.get_or_insert(ev.ts_nanos);
                         } else {
@@ -259,11 +270,11 @@ impl Summary {
                 _ => {}
             }
         } else if let Some(code) = m.status() {
-            *self.responses_by_status.entry(code).or_default() += 1;
+            *self.statuses.entry(code).or_default() += 1;
             match cseq_method {
                 Some(b"REGISTER") if code >= 200 => {
-                    let ext = user_of(m, true);
-                    if let Some(r) = self.registration(ext) {
+                    let ext = user_of(m, true).unwrap_or_default();
+                    if let Some(r) = self.registration(&ext) {
                         r.last_status = Some(code);
                         match code {
                             200..=299 => r.ok += 1,
@@ -277,6 +288,10 @@ impl Summary {
                 }
                 Some(b"INVITE") if code >= 200 => {
                     if let Some(c) = m.call_id().and_then(|id| self.open_calls.get_mut(id)) {
+                        c.last_ns = ev.ts_nanos;
+                        if matches!(code, 401 | 407) {
+                            c.challenged = true;
+                        }
                         if (200..300).contains(&code) {
                             c.answered_ns.get_or_insert(ev.ts_nanos);
                             c.final_status = Some(code);
@@ -293,27 +308,54 @@ impl Summary {
         }
     }
 
-    fn registration(&mut self, ext: String) -> Option<&mut Registration> {
-        if !self.registrations.contains_key(&ext)
-            && self.registrations.len() >= self.limits.max_extensions
-        {
-            self.untracked_registrations += 1;
-            return None;
+    fn registration(&mut self, ext: &[u8]) -> Option<&mut Registration> {
+        if !self.registrations.contains_key(ext) {
+            if self.registrations.len() >= self.limits.max_extensions {
+                self.untracked_registrations += 1;
+                return None;
+            }
+            self.registrations
+                .insert(ext.to_vec(), Registration::default());
         }
-        Some(self.registrations.entry(ext).or_default())
+        self.registrations.get_mut(ext)
+    }
+
+    /// Requests by method, sorted by method.
+    pub fn requests_by_method(&self) -> BTreeMap<String, u64> {
+        self.methods
+            .iter()
+            .map(|(k, v)| (String::from_utf8_lossy(k).into_owned(), *v))
+            .collect()
+    }
+
+    /// Responses by status code.
+    pub fn responses_by_status(&self) -> BTreeMap<u16, u64> {
+        self.statuses.iter().map(|(k, v)| (*k, *v)).collect()
+    }
+
+    /// Registrations per extension, sorted by extension.
+    pub fn registrations(&self) -> Vec<(String, &Registration)> {
+        let mut v: Vec<(String, &Registration)> = self
+            .registrations
+            .iter()
+            .map(|(k, r)| (String::from_utf8_lossy(k).into_owned(), r))
+            .collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
     }
 
     fn on_invite(&mut self, ev: &SipEvent<'_>, m: &Message<'_>) {
         let Some(id) = m.call_id() else { return };
         // Re-INVITEs and authenticated retries share the Call-ID: one call.
-        if self.open_calls.contains_key(id) {
+        if let Some(c) = self.open_calls.get_mut(id) {
+            c.last_ns = ev.ts_nanos;
             return;
         }
         if self.open_calls.len() >= self.limits.max_open_calls {
             self.untracked_calls += 1;
             return;
         }
-        let mut to_user = user_of(m, true);
+        let mut to_user = lossy(user_of(m, true));
         if to_user.is_empty() {
             if let Some(Ok(u)) = m.request_uri() {
                 to_user = u
@@ -326,7 +368,7 @@ impl Summary {
             id.to_vec(),
             Call {
                 call_id: String::from_utf8_lossy(id).into_owned(),
-                from_user: user_of(m, false),
+                from_user: lossy(user_of(m, false)),
                 to_user,
                 src: ev.src.ip(),
                 start_ns: ev.ts_nanos,
@@ -334,8 +376,33 @@ impl Summary {
                 ended_ns: None,
                 final_status: None,
                 cancelled: false,
+                challenged: false,
+                last_ns: ev.ts_nanos,
             },
         );
+    }
+
+    /// Finishes calls that can no longer change: unanswered ones idle for longer than the INVITE
+    /// transaction timeout (64·T1 = 32 s), answered ones idle for [`ANSWERED_IDLE_NS`]. This is
+    /// what keeps memory flat on long captures full of challenged attempts.
+    fn expire(&mut self, now: i64) {
+        let mut done: Vec<Vec<u8>> = Vec::new();
+        for (id, c) in &self.open_calls {
+            let idle = if c.answered_ns.is_some() {
+                ANSWERED_IDLE_NS
+            } else {
+                UNANSWERED_IDLE_NS
+            };
+            if now.saturating_sub(c.last_ns) > idle {
+                done.push(id.clone());
+            }
+        }
+        done.sort();
+        for id in done {
+            if let Some(c) = self.open_calls.remove(&id) {
+                self.record_call(c);
+            }
+        }
     }
 
     fn maybe_finish(&mut self, id: Option<&[u8]>) {
@@ -388,6 +455,11 @@ impl Summary {
             + self.calls.len()
     }
 }
+
+/// An unanswered INVITE is over once its transaction times out (RFC 3261 Timer B, 64·T1).
+pub const UNANSWERED_IDLE_NS: i64 = 32_000_000_000;
+/// An answered call with no BYE and no re-INVITE for this long is closed (4 h).
+pub const ANSWERED_IDLE_NS: i64 = 4 * 3600 * 1_000_000_000;
 
 fn bump(map: &mut HashMap<IpAddr, u64>, ip: IpAddr, cap: usize) -> bool {
     if let Some(c) = map.get_mut(&ip) {

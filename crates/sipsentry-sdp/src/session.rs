@@ -986,7 +986,7 @@ impl<'a> Parser<'a> {
         }
         for &(o, fmt) in f.iter().skip(3) {
             m.formats.push(Text::new(fmt));
-            if m.proto.is_rtp() && !parse_u64(fmt).is_some_and(|n| n <= 127) {
+            if m.proto.is_rtp() && parse_u64(fmt).is_none_or(|n| n > 127) {
                 self.flag(AnomalyKind::BadFormat, o..o + fmt.len());
             }
         }
