@@ -220,7 +220,11 @@ fn hep_packet(stats: &mut IngestStats, ts: i64, p: &[u8], emit: &mut dyn FnMut(&
                     transport: hep_transport(h.ip_proto),
                     data: &h.payload,
                     origin: Origin::Hep {
-                        version: h.version as u8,
+                        version: match h.version {
+                            sipsentry_hep::HepVersion::V1 => 1,
+                            sipsentry_hep::HepVersion::V2 => 2,
+                            sipsentry_hep::HepVersion::V3 => 3,
+                        },
                         capture_id: h.capture_id,
                     },
                 });
