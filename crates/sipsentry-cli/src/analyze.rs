@@ -61,6 +61,7 @@ pub fn run(a: &Args) -> Result<u8> {
     let ingest_cfg = IngestConfig::default();
     let limits: Limits = ingest_cfg.sip_limits;
     let mut summary = Summary::new(SummaryLimits::default());
+    let mut engine = sipsentry_detect::Engine::new(sipsentry_detect::Thresholds::default());
     let mut inputs = Vec::new();
     let mut had_error = false;
     if a.format == AnalyzeFormat::Table && !a.summary_only {
@@ -111,6 +112,7 @@ pub fn run(a: &Args) -> Result<u8> {
                 ev.message(&limits)
             };
             summary.add(ev, &m);
+            engine.on_message(ev, &m);
             file_messages += 1;
             if io_err.is_some() {
                 return;
@@ -182,12 +184,17 @@ pub fn run(a: &Args) -> Result<u8> {
         inputs.push(input);
     }
     summary.finish();
+    engine.finish();
     let doc = analyze_out::summary_json(&summary, json!(inputs));
+    let alerts = analyze_out::alerts_json(engine.alerts());
     let w = match a.format {
-        AnalyzeFormat::Json => serde_json::to_writer_pretty(&mut out, &json!({ "summary": doc }))
-            .map_err(std::io::Error::from)
-            .and_then(|_| out.write_all(b"\n")),
-        AnalyzeFormat::Table => analyze_out::summary_text(&mut out, &doc),
+        AnalyzeFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &json!({ "summary": doc, "alerts": alerts }))
+                .map_err(std::io::Error::from)
+                .and_then(|_| out.write_all(b"\n"))
+        }
+        AnalyzeFormat::Table => analyze_out::summary_text(&mut out, &doc)
+            .and_then(|_| analyze_out::alerts_text(&mut out, &alerts)),
         AnalyzeFormat::Jsonl => Ok(()),
     };
     match w.and_then(|_| out.flush()) {

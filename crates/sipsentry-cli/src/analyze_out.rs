@@ -248,3 +248,52 @@ pub fn summary_text(w: &mut impl Write, v: &Value) -> std::io::Result<()> {
     kv(w, "anomalies", &v["anomalies_by_kind"])?;
     Ok(())
 }
+
+pub fn alerts_json(alerts: &[sipsentry_detect::Alert]) -> Value {
+    Value::Array(
+        alerts
+            .iter()
+            .map(|a| {
+                json!({
+                    "id": a.id.as_str(),
+                    "severity": a.severity.as_str(),
+                    "source": a.source.to_string(),
+                    "target": a.target,
+                    "first_seen": timefmt::rfc3339_micros(a.first_seen_ns),
+                    "last_seen": timefmt::rfc3339_micros(a.last_seen_ns),
+                    "count": a.count,
+                    "evidence": a.evidence,
+                    "control": a.control(),
+                    "action": a.action.to_string(),
+                })
+            })
+            .collect(),
+    )
+}
+
+pub fn alerts_text(w: &mut impl Write, alerts: &Value) -> std::io::Result<()> {
+    let list = alerts.as_array().cloned().unwrap_or_default();
+    writeln!(w, "\n== alerts ({})", list.len())?;
+    let s = |v: &Value| {
+        v.as_str()
+            .map(|x| escape(x.as_bytes()).into_owned())
+            .unwrap_or_else(|| v.to_string())
+    };
+    for a in &list {
+        writeln!(
+            w,
+            "{:<8} {:<28} {:<22} target {:<16} x{:<5} {}  → {}",
+            s(&a["severity"]).to_uppercase(),
+            s(&a["id"]),
+            s(&a["source"]),
+            cut(&s(&a["target"]), 16),
+            a["count"].to_string(),
+            s(&a["first_seen"]),
+            s(&a["action"])
+        )?;
+        for e in a["evidence"].as_array().into_iter().flatten() {
+            writeln!(w, "         | {}", s(e))?;
+        }
+    }
+    Ok(())
+}

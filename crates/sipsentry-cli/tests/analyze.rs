@@ -25,7 +25,11 @@ fn lab_capture_summary() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let s = &v["summary"];
     let regs = s["registrations"].as_array().unwrap();
-    let reg = |ext: &str| regs.iter().find(|r| r["extension"] == ext).unwrap_or_else(|| panic!("{ext}"));
+    let reg = |ext: &str| {
+        regs.iter()
+            .find(|r| r["extension"] == ext)
+            .unwrap_or_else(|| panic!("{ext}"))
+    };
     // svcrack cracked 2000's password: ~27 challenges then one success.
     assert_eq!(reg("2000")["outcome"], "registered");
     assert!(reg("2000")["challenged"].as_u64().unwrap() >= 20);
@@ -39,12 +43,18 @@ fn lab_capture_summary() {
     assert_eq!(calls.len(), 2);
     for c in calls {
         assert_eq!(c["outcome"], "answered");
-        assert_eq!((c["from_user"].as_str(), c["to_user"].as_str()), (Some("1002"), Some("1001")));
+        assert_eq!(
+            (c["from_user"].as_str(), c["to_user"].as_str()),
+            (Some("1002"), Some("1001"))
+        );
         let d = c["duration_s"].as_f64().unwrap();
         assert!(d > 0.5 && d < 10.0, "{d}");
     }
     let top = s["top_sources"].as_array().unwrap();
-    assert_eq!(top[1]["address"], "127.0.0.69", "the sipsak flood is the busiest client");
+    assert_eq!(
+        top[1]["address"], "127.0.0.69",
+        "the sipsak flood is the busiest client"
+    );
     assert_eq!(s["by_transport"]["tcp"], 4);
 }
 
@@ -82,4 +92,81 @@ fn not_a_capture_is_a_clear_error() {
     assert!(err.contains("not a pcap or pcapng capture"), "{err}");
     let out = analyze(&[], &root().join("does-not-exist.pcap"));
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// The evaluation lab (issue 4, first detectors): every attacker source in the lab capture is
+/// found with the alert its behaviour calls for, and no legitimate source — including a client
+/// that re-registers every 10 s and a NAT'd office of three phones — gets any alert.
+#[test]
+fn lab_attackers_found_and_legitimate_sources_clean() {
+    let lab = root().join("tests/vectors/lab/attack-lab.pcap");
+    let truth: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(root().join("tests/vectors/lab/ground-truth.json")).unwrap(),
+    )
+    .unwrap();
+    let out = analyze(&["--format", "json", "--summary-only"], &lab);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let alerts = v["alerts"].as_array().unwrap();
+    let ids_for = |ip: &str| -> Vec<String> {
+        alerts
+            .iter()
+            .filter(|a| a["source"].as_str().unwrap().rsplit_once(':').unwrap().0 == ip)
+            .map(|a| a["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    for ip in truth["legitimate"].as_array().unwrap() {
+        let ip = ip.as_str().unwrap();
+        assert!(
+            ids_for(ip).is_empty(),
+            "legitimate {ip} got {:?}",
+            ids_for(ip)
+        );
+    }
+    assert!(
+        ids_for("127.0.0.20").is_empty(),
+        "the PBX itself is never flagged"
+    );
+    for (ip, role) in truth["attackers"].as_object().unwrap() {
+        let role = role.as_str().unwrap();
+        let want: &[&str] = if role.contains("svmap") {
+            &["SIP-SCANNER"]
+        } else if role.contains("svwar") {
+            &["SIP-ENUMERATION"]
+        } else if role.contains("svcrack") {
+            &["AUTH-BRUTEFORCE", "AUTH-SUCCESS-AFTER-FAILURES"]
+        } else if role.contains("flood") {
+            &["SIP-FLOOD"]
+        } else {
+            panic!("unknown role {role}")
+        };
+        let got = ids_for(ip);
+        for w in want {
+            assert!(
+                got.iter().any(|g| g == w),
+                "{ip} ({role}): want {w}, got {got:?}"
+            );
+        }
+    }
+    for a in alerts {
+        for key in [
+            "id",
+            "severity",
+            "source",
+            "target",
+            "first_seen",
+            "last_seen",
+            "count",
+            "evidence",
+            "control",
+            "action",
+        ] {
+            assert!(!a[key].is_null(), "alert lacks {key}: {a}");
+        }
+        // Evidence is built from parsed fields: no digest response or password ever appears.
+        assert!(!a.to_string().contains("response="));
+        assert!(
+            !a.to_string().contains("1234"),
+            "the cracked password must not be echoed"
+        );
+    }
 }

@@ -30,7 +30,9 @@ fn run_split(wire: &[u8], chunk: usize) -> Vec<(Vec<u8>, Transport, Origin, Sock
     let mut out = vec![];
     let mut off = 0;
     for c in wire.chunks(chunk) {
-        ing.on_event(&data(7, off, c), &mut |e| out.push((e.data.to_vec(), e.transport, e.origin, e.src)));
+        ing.on_event(&data(7, off, c), &mut |e| {
+            out.push((e.data.to_vec(), e.transport, e.origin, e.src))
+        });
         off += c.len() as u64;
     }
     out
@@ -50,9 +52,23 @@ fn hep_over_tcp_split_anywhere() {
         assert_eq!(got.len(), 3, "chunk {chunk}");
         for (i, (d, t, o, src)) in got.iter().enumerate() {
             assert_eq!(d.as_slice(), OPT);
-            assert_eq!(*t, Transport::Udp, "transport comes from the HEP ip-proto chunk");
-            assert_eq!(*o, Origin::Hep { version: 3, capture_id: 2001 + i as u32 });
-            assert_eq!(*src, addr("198.51.100.7:5060"), "source is the HEP-reported one");
+            assert_eq!(
+                *t,
+                Transport::Udp,
+                "transport comes from the HEP ip-proto chunk"
+            );
+            assert_eq!(
+                *o,
+                Origin::Hep {
+                    version: 3,
+                    capture_id: 2001 + i as u32
+                }
+            );
+            assert_eq!(
+                *src,
+                addr("198.51.100.7:5060"),
+                "source is the HEP-reported one"
+            );
         }
     }
 }
@@ -82,7 +98,9 @@ fn sip_over_tcp_resyncs_after_a_gap() {
     let mut out = vec![];
     let half = OPT.len() / 2;
     ing.on_event(&data(1, 0, OPT), &mut |e| out.push(e.data.to_vec()));
-    ing.on_event(&data(1, OPT.len() as u64, &OPT[..half]), &mut |e| out.push(e.data.to_vec()));
+    ing.on_event(&data(1, OPT.len() as u64, &OPT[..half]), &mut |e| {
+        out.push(e.data.to_vec())
+    });
     ing.on_event(
         &Event::StreamGap(StreamGap {
             ts_nanos: 2,
@@ -98,7 +116,11 @@ fn sip_over_tcp_resyncs_after_a_gap() {
     let mut after = OPT[half..].to_vec();
     after.extend_from_slice(OPT);
     ing.on_event(&data(1, 10_000, &after), &mut |e| out.push(e.data.to_vec()));
-    assert_eq!(out, vec![OPT.to_vec(), OPT.to_vec()], "the half message is dropped, not glued");
+    assert_eq!(
+        out,
+        vec![OPT.to_vec(), OPT.to_vec()],
+        "the half message is dropped, not glued"
+    );
     assert_eq!(ing.stats().stream_gaps, 1);
 }
 
@@ -106,7 +128,10 @@ fn sip_over_tcp_resyncs_after_a_gap() {
 fn tls_and_other_streams_are_classified_and_ignored() {
     let mut ing = Ingest::new(IngestConfig::default());
     let mut n = 0;
-    ing.on_event(&data(1, 0, b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03"), &mut |_| n += 1);
+    ing.on_event(
+        &data(1, 0, b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03"),
+        &mut |_| n += 1,
+    );
     ing.on_event(&data(2, 0, b"SSH-2.0-OpenSSH_9.2\r\n"), &mut |_| n += 1);
     ing.on_event(&data(2, 21, OPT), &mut |_| n += 1);
     assert_eq!(n, 0);
@@ -116,12 +141,19 @@ fn tls_and_other_streams_are_classified_and_ignored() {
 
 #[test]
 fn stream_budget_bounds_half_sent_messages() {
-    let cfg = IngestConfig { stream_budget: 64 * 1024, ..IngestConfig::default() };
+    let cfg = IngestConfig {
+        stream_budget: 64 * 1024,
+        ..IngestConfig::default()
+    };
     let mut ing = Ingest::new(cfg);
     // 10 000 connections each sending a header block that never ends.
     let head = b"INVITE sip:a@b SIP/2.0\r\nX-Pad: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n";
     for s in 0..10_000u64 {
         ing.on_event(&data(s, 0, head), &mut |_| {});
-        assert!(ing.buffered_bytes() <= 64 * 1024 + head.len(), "{}", ing.buffered_bytes());
+        assert!(
+            ing.buffered_bytes() <= 64 * 1024 + head.len(),
+            "{}",
+            ing.buffered_bytes()
+        );
     }
 }

@@ -1,0 +1,616 @@
+//! The detection engine: SIP events in (with packet time), alerts out.
+//!
+//! Pure and deterministic: no clock (time is the packet's), no I/O, and every map has a cap, so a
+//! flood from a million spoofed sources costs bounded memory. Requests and their responses are
+//! paired by (Call-ID, CSeq) because what makes a 401 a *failure* is the request it answers: the
+//! first challenge of a legitimate client (no credentials sent) is not one.
+
+use crate::alert::{Action, Alert, AlertId, Severity};
+use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
+use sipsentry_ingest::SipEvent;
+use sipsentry_sip::{HeaderName, Message, Method};
+use std::collections::VecDeque;
+use std::hash::{Hash, Hasher};
+use std::net::{IpAddr, SocketAddr};
+
+/// Thresholds. Defaults and their equivalents in fail2ban / CrowdSec / Kamailio are in
+/// `docs/detectors.md`.
+#[derive(Clone, Copy, Debug)]
+pub struct Thresholds {
+    /// AUTH-BRUTEFORCE: failures from one source within `auth_fail_window_s`.
+    pub auth_fail_max: u32,
+    /// AUTH-BRUTEFORCE window.
+    pub auth_fail_window_s: u32,
+    /// AUTH-SUCCESS-AFTER-FAILURES: failures before a success that make it suspicious.
+    pub success_after_failures: u32,
+    /// SIP-ENUMERATION: distinct users probed from one source within the window.
+    pub enum_distinct_users: u32,
+    /// SIP-ENUMERATION window.
+    pub enum_window_s: u32,
+    /// SIP-FLOOD: requests from one source within `flood_window_s`.
+    pub flood_requests: u32,
+    /// SIP-FLOOD window.
+    pub flood_window_s: u32,
+    /// Suggested ban for blocking alerts.
+    pub ban_secs: u32,
+    /// Most sources with state at once.
+    pub max_sources: usize,
+    /// Most open request/response pairs tracked.
+    pub max_transactions: usize,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            auth_fail_max: 5,
+            auth_fail_window_s: 600,
+            success_after_failures: 3,
+            enum_distinct_users: 10,
+            enum_window_s: 600,
+            flood_requests: 60,
+            flood_window_s: 2,
+            ban_secs: 3600,
+            max_sources: 100_000,
+            max_transactions: 200_000,
+        }
+    }
+}
+
+const NS: i64 = 1_000_000_000;
+/// RFC 3261 Timer B/F: a transaction is over after 64·T1.
+const TX_TIMEOUT_NS: i64 = 32 * NS;
+
+/// User-Agent fragments of attack tools: an alert on their own.
+const ATTACK_TOOLS: &[&str] = &[
+    "friendly-scanner",
+    "sipvicious",
+    "sipcli",
+    "pplsip",
+    "vaxsipuseragent",
+    "sundayddr",
+    "smap",
+    "nmap",
+    "sippts",
+    "iwar",
+    "sipscan",
+    "sip-scan",
+    "sivus",
+    "voiper",
+    "cpxxx",
+    "fpbx-scan",
+];
+/// Test tools legitimately used by admins: they raise other alerts' severity, never alone.
+const TEST_TOOLS: &[&str] = &["sipsak", "sipp", "baresip-test"];
+
+fn tool_signature(ua: &[u8]) -> Option<(&'static str, bool)> {
+    let lower: Vec<u8> = ua.iter().take(256).map(u8::to_ascii_lowercase).collect();
+    let has = |s: &str| memfind(&lower, s.as_bytes());
+    ATTACK_TOOLS
+        .iter()
+        .find(|t| has(t))
+        .map(|t| (*t, true))
+        .or_else(|| TEST_TOOLS.iter().find(|t| has(t)).map(|t| (*t, false)))
+}
+
+fn memfind(h: &[u8], n: &[u8]) -> bool {
+    n.len() <= h.len() && h.windows(n.len()).any(|w| w == n)
+}
+
+#[derive(Default)]
+struct Source {
+    last_ns: i64,
+    port: u16,
+    fail_times: VecDeque<i64>,
+    fail_total: u32,
+    fail_targets: Vec<String>,
+    flood_start: i64,
+    flood_count: u32,
+    enum_start: i64,
+    not_found: FxHashSet<u64>,
+    challenged: FxHashMap<u64, (i64, String)>,
+    resolved: FxHashSet<u64>,
+    enum_examples: Vec<String>,
+    tool: Option<(&'static str, bool)>,
+}
+
+struct Tx {
+    src: SocketAddr,
+    method: Method<'static>,
+    user: String,
+    credentials: bool,
+    external: bool,
+    ts: i64,
+}
+
+/// The engine.
+pub struct Engine {
+    t: Thresholds,
+    sources: FxHashMap<IpAddr, Source>,
+    txs: FxHashMap<u64, Tx>,
+    alerts: Vec<Alert>,
+    index: FxHashMap<(IpAddr, AlertId), usize>,
+    now: i64,
+    events: u64,
+    /// Sources dropped because of `max_sources` (visible in stats).
+    pub evicted_sources: u64,
+}
+
+fn h64<T: Hash + ?Sized>(v: &T) -> u64 {
+    let mut h = FxHasher::default();
+    v.hash(&mut h);
+    h.finish()
+}
+
+fn static_method(m: Method<'_>) -> Method<'static> {
+    match m {
+        Method::Invite => Method::Invite,
+        Method::Register => Method::Register,
+        Method::Options => Method::Options,
+        Method::Subscribe => Method::Subscribe,
+        Method::Ack => Method::Ack,
+        Method::Bye => Method::Bye,
+        Method::Cancel => Method::Cancel,
+        _ => Method::Other(b""),
+    }
+}
+
+/// An external-looking number: `+…`, `00…`, `011…`, or 7+ digits (beyond internal extensions).
+pub fn is_external_number(user: &str) -> bool {
+    let digits: String = user
+        .chars()
+        .filter(|c| !matches!(c, '-' | '.' | '(' | ')' | ' '))
+        .collect();
+    let d = digits.strip_prefix('+').unwrap_or(&digits);
+    !d.is_empty()
+        && d.chars().all(|c| c.is_ascii_digit())
+        && (digits.starts_with('+') || d.starts_with("00") || d.starts_with("011") || d.len() >= 7)
+}
+
+fn lossy(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).chars().take(64).collect()
+}
+
+impl Engine {
+    /// A new engine.
+    pub fn new(t: Thresholds) -> Self {
+        Engine {
+            t,
+            sources: FxHashMap::default(),
+            txs: FxHashMap::default(),
+            alerts: Vec::new(),
+            index: FxHashMap::default(),
+            now: i64::MIN,
+            events: 0,
+            evicted_sources: 0,
+        }
+    }
+
+    /// Alerts so far, in the order they were first raised.
+    pub fn alerts(&self) -> &[Alert] {
+        &self.alerts
+    }
+
+    /// Sources with state (for memory tests).
+    pub fn tracked_sources(&self) -> usize {
+        self.sources.len()
+    }
+
+    /// Feeds one SIP event and its parsed message. Returns how many alerts were raised or
+    /// updated by it.
+    pub fn on_message(&mut self, ev: &SipEvent<'_>, m: &Message<'_>) -> usize {
+        let before = self.alerts.iter().map(|a| a.count).sum::<u64>() + self.alerts.len() as u64;
+        self.now = self.now.max(ev.ts_nanos);
+        self.events += 1;
+        if self.events % 4096 == 0 {
+            self.sweep();
+        }
+        if m.is_request() {
+            self.request(ev, m);
+        } else if m.is_response() {
+            self.response(ev, m);
+        }
+        let after = self.alerts.iter().map(|a| a.count).sum::<u64>() + self.alerts.len() as u64;
+        (after - before) as usize
+    }
+
+    /// End of input: evaluates what needs the transaction timeout to have passed.
+    pub fn finish(&mut self) {
+        self.now = self.now.saturating_add(TX_TIMEOUT_NS + 1);
+        self.sweep();
+        self.alerts.sort_by(|a, b| {
+            (a.first_seen_ns, a.source, a.id).cmp(&(b.first_seen_ns, b.source, b.id))
+        });
+        self.index.clear();
+    }
+
+    fn source(&mut self, ip: IpAddr) -> Option<&mut Source> {
+        if !self.sources.contains_key(&ip) {
+            if self.sources.len() >= self.t.max_sources {
+                self.sweep();
+            }
+            if self.sources.len() >= self.t.max_sources {
+                // Still full: drop the stalest eighth so new attackers stay visible.
+                let mut v: Vec<(i64, IpAddr)> =
+                    self.sources.iter().map(|(k, s)| (s.last_ns, *k)).collect();
+                v.sort();
+                for (_, k) in v.iter().take((self.t.max_sources / 8).max(1)) {
+                    self.sources.remove(k);
+                    self.evicted_sources += 1;
+                }
+            }
+            self.sources.insert(ip, Source::default());
+        }
+        self.sources.get_mut(&ip)
+    }
+
+    fn raise(&mut self, src: SocketAddr, r: Raised) {
+        let (id, sev, target, first, count, evidence, action) = r;
+        let now = self.now;
+        match self.index.get(&(src.ip(), id)) {
+            Some(&i) => {
+                let a = &mut self.alerts[i];
+                a.last_seen_ns = now;
+                a.count = a.count.max(count);
+                a.severity = a.severity.max(sev);
+                a.source = src;
+            }
+            None => {
+                self.index.insert((src.ip(), id), self.alerts.len());
+                self.alerts.push(Alert {
+                    id,
+                    severity: sev,
+                    source: src,
+                    target,
+                    first_seen_ns: first,
+                    last_seen_ns: now,
+                    count,
+                    evidence,
+                    action,
+                });
+            }
+        }
+    }
+
+    fn request(&mut self, ev: &SipEvent<'_>, m: &Message<'_>) {
+        let Some(method) = m.method() else { return };
+        let ua = m.user_agent();
+        let ip = ev.src.ip();
+        let t = self.t;
+        let now = ev.ts_nanos;
+        let ban = Action::Ban { secs: t.ban_secs };
+        let mut raise_scanner = None;
+        let mut raise_flood = None;
+        {
+            let Some(s) = self.source(ip) else { return };
+            s.last_ns = now;
+            s.port = ev.src.port();
+            if s.tool.is_none() {
+                s.tool = ua.and_then(tool_signature);
+                if let Some((tool, true)) = s.tool {
+                    raise_scanner = Some(tool);
+                }
+            }
+            // SIP-FLOOD: fixed windows (Kamailio pike samples the same way).
+            if now - s.flood_start > i64::from(t.flood_window_s) * NS {
+                s.flood_start = now;
+                s.flood_count = 0;
+            }
+            s.flood_count += 1;
+            if s.flood_count >= t.flood_requests {
+                raise_flood = Some((s.flood_start, s.flood_count, s.tool));
+            }
+        }
+        if let Some(tool) = raise_scanner {
+            let evidence = vec![format!(
+                "User-Agent matches attack tool '{tool}': {} {}",
+                lossy(method.as_bytes()),
+                lossy(ua.unwrap_or(b""))
+            )];
+            let target = ev.dst.ip().to_string();
+            self.raise(
+                ev.src,
+                (
+                    AlertId::SipScanner,
+                    Severity::Medium,
+                    target,
+                    now,
+                    1,
+                    evidence,
+                    Action::Watch,
+                ),
+            );
+        }
+        if let Some((start, count, tool)) = raise_flood {
+            let mut ev_txt = vec![format!("{count} requests in {} s", t.flood_window_s)];
+            if let Some((name, _)) = tool {
+                ev_txt.push(format!("tool signature: {name}"));
+            }
+            self.raise(
+                ev.src,
+                (
+                    AlertId::SipFlood,
+                    Severity::High,
+                    ev.dst.ip().to_string(),
+                    start,
+                    u64::from(count),
+                    ev_txt,
+                    ban,
+                ),
+            );
+        }
+        // Remember the transaction for its response.
+        if matches!(method, Method::Ack | Method::Cancel) {
+            return;
+        }
+        let (Some(cid), Some(Ok(cseq))) = (m.call_id(), m.cseq()) else {
+            return;
+        };
+        let credentials = m.header(HeaderName::Authorization).is_some()
+            || m.header(HeaderName::ProxyAuthorization).is_some();
+        let user = match method {
+            Method::Register => m
+                .to()
+                .and_then(|r| r.ok())
+                .and_then(|n| n.uri.user)
+                .map(lossy),
+            _ => m
+                .request_uri()
+                .and_then(|r| r.ok())
+                .and_then(|u| u.user)
+                .map(lossy),
+        }
+        .unwrap_or_default();
+        let external = method == Method::Invite && is_external_number(&user);
+        if self.txs.len() >= t.max_transactions {
+            self.expire_txs();
+            if self.txs.len() >= t.max_transactions {
+                return;
+            }
+        }
+        self.txs.insert(
+            h64(&(cid, cseq.seq, cseq.method)),
+            Tx {
+                src: ev.src,
+                method: static_method(method),
+                user,
+                credentials,
+                external,
+                ts: now,
+            },
+        );
+    }
+
+    fn response(&mut self, ev: &SipEvent<'_>, m: &Message<'_>) {
+        let (Some(code), Some(cid), Some(Ok(cseq))) = (m.status(), m.call_id(), m.cseq()) else {
+            return;
+        };
+        if code < 180 {
+            return;
+        }
+        let key = h64(&(cid, cseq.seq, cseq.method));
+        let Some(tx) = self.txs.get(&key) else { return };
+        // The response must go back to the requester (a mirrored capture sees both legs).
+        if ev.dst.ip() != tx.src.ip() {
+            return;
+        }
+        let tx = match self.txs.remove(&key) {
+            Some(t) => t,
+            None => return,
+        };
+        let t = self.t;
+        let now = ev.ts_nanos;
+        let ip = tx.src.ip();
+        let stale = m
+            .www_authenticate()
+            .chain(m.proxy_authenticate())
+            .flatten()
+            .any(|a| {
+                a.param(b"stale")
+                    .is_some_and(|v| v.eq_ignore_ascii_case(b"true"))
+            });
+        let user_h = h64(tx.user.as_str());
+        let method_name = lossy(tx.method.as_bytes());
+        let mut to_raise: Vec<Raised> = vec![];
+        {
+            let Some(s) = self.source(ip) else { return };
+            s.last_ns = now;
+            // AUTH-BRUTEFORCE / AUTH-SUCCESS-AFTER-FAILURES
+            if tx.credentials && matches!(code, 401 | 403 | 407) && !stale {
+                s.fail_times.push_back(now);
+                while s.fail_times.len() > t.auth_fail_max as usize {
+                    s.fail_times.pop_front();
+                }
+                s.fail_total += 1;
+                if s.fail_targets.len() < 5 && !s.fail_targets.contains(&tx.user) {
+                    s.fail_targets.push(tx.user.clone());
+                }
+                if s.fail_times.len() >= t.auth_fail_max as usize {
+                    let first = *s.fail_times.front().unwrap_or(&now);
+                    if now - first <= i64::from(t.auth_fail_window_s) * NS {
+                        let mut evd = vec![format!("{} failed authentications ({method_name} answered {code} after credentials were sent)", s.fail_total)];
+                        evd.push(format!("targets: {}", s.fail_targets.join(", ")));
+                        if let Some((tool, _)) = s.tool {
+                            evd.push(format!("tool signature: {tool}"));
+                        }
+                        to_raise.push((
+                            AlertId::AuthBruteforce,
+                            Severity::High,
+                            s.fail_targets.join(","),
+                            first,
+                            u64::from(s.fail_total),
+                            evd,
+                            Action::Ban { secs: t.ban_secs },
+                        ));
+                    }
+                }
+            }
+            if tx.credentials
+                && (200..300).contains(&code)
+                && s.fail_total >= t.success_after_failures
+            {
+                to_raise.push((
+                    AlertId::AuthSuccessAfterFailures,
+                    Severity::Critical,
+                    tx.user.clone(),
+                    now,
+                    u64::from(s.fail_total),
+                    vec![format!("{method_name} for '{}' succeeded after {} failed authentications from this source: the password was likely guessed — change it", tx.user, s.fail_total)],
+                    Action::Investigate,
+                ));
+            }
+            // SIP-ENUMERATION
+            if matches!(
+                tx.method,
+                Method::Register | Method::Invite | Method::Options | Method::Subscribe
+            ) && !tx.user.is_empty()
+            {
+                if now - s.enum_start > i64::from(t.enum_window_s) * NS {
+                    s.enum_start = now;
+                    s.not_found.clear();
+                    s.challenged.clear();
+                    s.resolved.clear();
+                }
+                let cap = (t.enum_distinct_users as usize) * 4;
+                match code {
+                    404 | 484 | 604 => {
+                        if s.not_found.len() < cap {
+                            s.not_found.insert(user_h);
+                        }
+                        if s.enum_examples.len() < 5 {
+                            s.enum_examples
+                                .push(format!("{method_name} {} → {code}", tx.user));
+                        }
+                    }
+                    401 | 403 | 407
+                        if !tx.credentials
+                            && s.challenged.len() < cap
+                            && !s.resolved.contains(&user_h) =>
+                    {
+                        s.challenged.entry(user_h).or_insert((now, tx.user.clone()));
+                    }
+                    200..=299 => {
+                        s.challenged.remove(&user_h);
+                        if s.resolved.len() < cap {
+                            s.resolved.insert(user_h);
+                        }
+                    }
+                    _ => {}
+                }
+                if let Some(a) = enum_check(s, &t, now) {
+                    to_raise.push(a);
+                }
+            }
+        }
+        // TOLL-FRAUD-UNAUTH-CALL
+        if tx.method == Method::Invite
+            && tx.external
+            && !tx.credentials
+            && (180..300).contains(&code)
+        {
+            to_raise.push((
+                AlertId::TollFraudUnauthCall,
+                Severity::Critical,
+                tx.user.clone(),
+                now,
+                1,
+                vec![format!(
+                    "unauthenticated INVITE to external number {} answered {code} by {}",
+                    tx.user, ev.src
+                )],
+                Action::Ban { secs: t.ban_secs },
+            ));
+        }
+        for r in to_raise {
+            self.raise(tx.src, r);
+        }
+    }
+
+    fn expire_txs(&mut self) {
+        let now = self.now;
+        self.txs.retain(|_, t| now - t.ts <= TX_TIMEOUT_NS);
+    }
+
+    fn sweep(&mut self) {
+        self.expire_txs();
+        let now = self.now;
+        let t = self.t;
+        // Enumeration by challenged-but-never-resolved users needs Timer B to have passed.
+        let mut found = vec![];
+        for (ip, s) in self.sources.iter_mut() {
+            if let Some(a) = enum_check(s, &t, now) {
+                found.push((*ip, s.port, a));
+            }
+        }
+        found.sort_by_key(|(ip, _, _)| *ip);
+        for (ip, port, r) in found {
+            self.raise(SocketAddr::new(ip, port), r);
+        }
+        let keep = i64::from(t.auth_fail_window_s.max(t.enum_window_s)) * NS;
+        self.sources
+            .retain(|_, s| now.saturating_sub(s.last_ns) <= keep);
+    }
+}
+
+type Raised = (AlertId, Severity, String, i64, u64, Vec<String>, Action);
+
+fn enum_check(s: &Source, t: &Thresholds, now: i64) -> Option<Raised> {
+    let unresolved: Vec<&String> = s
+        .challenged
+        .values()
+        .filter(|(ts, _)| now - ts > TX_TIMEOUT_NS)
+        .map(|(_, u)| u)
+        .collect();
+    let distinct = s.not_found.len() + unresolved.len();
+    if distinct < t.enum_distinct_users as usize {
+        return None;
+    }
+    let mut evd = vec![format!(
+        "{distinct} distinct users probed: {} answered 'not found', {} challenged and never registered",
+        s.not_found.len(),
+        unresolved.len()
+    )];
+    evd.extend(s.enum_examples.iter().cloned());
+    if let Some((tool, _)) = s.tool {
+        evd.push(format!("tool signature: {tool}"));
+    }
+    let sev = if s.tool.is_some_and(|(_, attack)| attack) {
+        Severity::High
+    } else {
+        Severity::Medium
+    };
+    Some((
+        AlertId::SipEnumeration,
+        sev,
+        "extensions".into(),
+        s.enum_start,
+        distinct as u64,
+        evd,
+        Action::Ban { secs: t.ban_secs },
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn external_numbers() {
+        assert!(is_external_number("0044203000111"));
+        assert!(is_external_number("+442030001111"));
+        assert!(is_external_number("011442030001"));
+        assert!(is_external_number("2125551234"));
+        assert!(!is_external_number("1001"));
+        assert!(!is_external_number("alice"));
+        assert!(!is_external_number(""));
+    }
+
+    #[test]
+    fn tool_signatures() {
+        assert_eq!(
+            tool_signature(b"friendly-scanner"),
+            Some(("friendly-scanner", true))
+        );
+        assert_eq!(tool_signature(b"sipsak 0.9.8.1"), Some(("sipsak", false)));
+        assert_eq!(tool_signature(b"Yealink SIP-T46S 66.86.0.15"), None);
+    }
+}

@@ -1,0 +1,377 @@
+//! Detector behaviour on packet-time sequences: thresholds, windows, expiry, the benign first
+//! challenge, NAT'd offices, stale nonces, toll fraud, and bounded state under a spoofed flood.
+
+use sipsentry_detect::{AlertId, Engine, Thresholds};
+use sipsentry_ingest::{Origin, SipEvent, Transport};
+use sipsentry_sip::Message;
+use std::net::SocketAddr;
+
+const PBX: &str = "192.0.2.1:5060";
+const S: i64 = 1_000_000_000;
+
+struct Lab {
+    e: Engine,
+    t: i64,
+}
+
+fn req(method: &str, user: &str, call: &str, cseq: u32, creds: bool, ua: &str) -> String {
+    let auth = if creds {
+        format!("Authorization: Digest username=\"{user}\", realm=\"pbx\", nonce=\"n\", uri=\"sip:pbx\", response=\"00112233445566778899aabbccddeeff\"\r\n")
+    } else {
+        String::new()
+    };
+    let ruri_user = user;
+    format!(
+        "{method} sip:{ruri_user}@192.0.2.1 SIP/2.0\r\nVia: SIP/2.0/UDP 198.51.100.9;branch=z9hG4bK{call}{cseq}\r\nFrom: <sip:{user}@pbx>;tag=1\r\nTo: <sip:{user}@pbx>\r\nCall-ID: {call}\r\nCSeq: {cseq} {method}\r\nMax-Forwards: 70\r\nUser-Agent: {ua}\r\n{auth}Content-Length: 0\r\n\r\n"
+    )
+}
+
+fn resp(code: u16, method: &str, user: &str, call: &str, cseq: u32, extra: &str) -> String {
+    format!(
+        "SIP/2.0 {code} X\r\nVia: SIP/2.0/UDP 198.51.100.9;branch=z9hG4bK{call}{cseq}\r\nFrom: <sip:{user}@pbx>;tag=1\r\nTo: <sip:{user}@pbx>;tag=2\r\nCall-ID: {call}\r\nCSeq: {cseq} {method}\r\n{extra}Content-Length: 0\r\n\r\n"
+    )
+}
+
+impl Lab {
+    fn new(t: Thresholds) -> Self {
+        Lab {
+            e: Engine::new(t),
+            t: 1_700_000_000 * S,
+        }
+    }
+    fn feed(&mut self, src: &str, dst: &str, msg: &str, dt: i64) {
+        self.t += dt;
+        let ev = SipEvent {
+            ts_nanos: self.t,
+            src: src.parse::<SocketAddr>().unwrap(),
+            dst: dst.parse::<SocketAddr>().unwrap(),
+            transport: Transport::Udp,
+            data: msg.as_bytes(),
+            origin: Origin::Wire,
+        };
+        let m = Message::parse(msg.as_bytes());
+        self.e.on_message(&ev, &m);
+    }
+    /// A client REGISTER: first without credentials (challenged), then with them.
+    fn register(&mut self, client: &str, user: &str, call: &str, ok: bool, dt: i64) {
+        self.feed(
+            client,
+            PBX,
+            &req("REGISTER", user, call, 1, false, "Yealink"),
+            dt,
+        );
+        self.feed(
+            PBX,
+            client,
+            &resp(401, "REGISTER", user, call, 1, ""),
+            S / 100,
+        );
+        self.feed(
+            client,
+            PBX,
+            &req("REGISTER", user, call, 2, true, "Yealink"),
+            S / 100,
+        );
+        self.feed(
+            PBX,
+            client,
+            &resp(if ok { 200 } else { 403 }, "REGISTER", user, call, 2, ""),
+            S / 100,
+        );
+    }
+    fn ids(mut self) -> Vec<(String, AlertId)> {
+        self.e.finish();
+        self.e
+            .alerts()
+            .iter()
+            .map(|a| (a.source.ip().to_string(), a.id))
+            .collect()
+    }
+}
+
+#[test]
+fn benign_first_challenge_is_not_a_failure() {
+    let mut lab = Lab::new(Thresholds::default());
+    for i in 0..50 {
+        lab.register("198.51.100.9:5060", "101", &format!("c{i}"), true, 60 * S);
+    }
+    assert!(lab.ids().is_empty());
+}
+
+#[test]
+fn nat_office_of_forty_phones_is_clean() {
+    let mut lab = Lab::new(Thresholds::default());
+    for round in 0..3 {
+        for p in 0..40 {
+            let user = format!("{}", 200 + p);
+            lab.register(
+                &format!("203.0.113.5:{}", 5060 + p),
+                &user,
+                &format!("r{round}p{p}"),
+                true,
+                S / 10,
+            );
+        }
+    }
+    assert!(
+        lab.ids().is_empty(),
+        "40 distinct extensions behind one address are not an enumeration when they register"
+    );
+}
+
+#[test]
+fn bruteforce_threshold_and_window() {
+    // Four failures: below the default threshold of five.
+    let mut lab = Lab::new(Thresholds::default());
+    for i in 0..4 {
+        lab.register("198.51.100.66:5060", "101", &format!("b{i}"), false, S);
+    }
+    assert!(lab.ids().is_empty());
+    // Five failures within the window: AUTH-BRUTEFORCE.
+    let mut lab = Lab::new(Thresholds::default());
+    for i in 0..5 {
+        lab.register("198.51.100.66:5060", "101", &format!("b{i}"), false, S);
+    }
+    assert_eq!(
+        lab.ids(),
+        vec![("198.51.100.66".into(), AlertId::AuthBruteforce)]
+    );
+    // Five failures spread over more than the window (600 s): no alert.
+    let mut lab = Lab::new(Thresholds::default());
+    for i in 0..5 {
+        lab.register(
+            "198.51.100.66:5060",
+            "101",
+            &format!("b{i}"),
+            false,
+            200 * S,
+        );
+    }
+    assert!(lab.ids().is_empty());
+}
+
+#[test]
+fn success_after_failures_is_critical() {
+    let mut lab = Lab::new(Thresholds::default());
+    for i in 0..6 {
+        lab.register(
+            "198.51.100.68:5060",
+            "2000",
+            &format!("k{i}"),
+            false,
+            S / 10,
+        );
+    }
+    lab.register("198.51.100.68:5060", "2000", "k-ok", true, S / 10);
+    let ids = lab.ids();
+    assert!(ids.contains(&("198.51.100.68".into(), AlertId::AuthSuccessAfterFailures)));
+    assert!(ids.contains(&("198.51.100.68".into(), AlertId::AuthBruteforce)));
+}
+
+#[test]
+fn stale_nonce_is_not_a_failure() {
+    let mut lab = Lab::new(Thresholds::default());
+    for i in 0..10 {
+        lab.feed(
+            "198.51.100.9:5060",
+            PBX,
+            &req("REGISTER", "101", &format!("s{i}"), 1, true, "Yealink"),
+            S,
+        );
+        lab.feed(
+            PBX,
+            "198.51.100.9:5060",
+            &resp(
+                401,
+                "REGISTER",
+                "101",
+                &format!("s{i}"),
+                1,
+                "WWW-Authenticate: Digest realm=\"pbx\", nonce=\"x\", stale=true\r\n",
+            ),
+            S / 100,
+        );
+    }
+    assert!(lab.ids().is_empty());
+}
+
+#[test]
+fn enumeration_by_not_found_and_by_uniform_challenges() {
+    // A leaky PBX: 404 for unknown users.
+    let mut lab = Lab::new(Thresholds::default());
+    for u in 0..12 {
+        let user = format!("{}", 100 + u);
+        lab.feed(
+            "198.51.100.67:5060",
+            PBX,
+            &req("REGISTER", &user, &format!("e{u}"), 1, false, "x"),
+            S / 10,
+        );
+        lab.feed(
+            PBX,
+            "198.51.100.67:5060",
+            &resp(404, "REGISTER", &user, &format!("e{u}"), 1, ""),
+            S / 100,
+        );
+    }
+    assert_eq!(
+        lab.ids(),
+        vec![("198.51.100.67".into(), AlertId::SipEnumeration)]
+    );
+    // A uniform PBX (401 for everyone): users challenged and never registered, counted once the
+    // transaction timeout has passed.
+    let mut lab = Lab::new(Thresholds::default());
+    for u in 0..12 {
+        let user = format!("{}", 100 + u);
+        lab.feed(
+            "198.51.100.67:5060",
+            PBX,
+            &req("REGISTER", &user, &format!("e{u}"), 1, false, "x"),
+            S / 10,
+        );
+        lab.feed(
+            PBX,
+            "198.51.100.67:5060",
+            &resp(401, "REGISTER", &user, &format!("e{u}"), 1, ""),
+            S / 100,
+        );
+    }
+    assert_eq!(
+        lab.ids(),
+        vec![("198.51.100.67".into(), AlertId::SipEnumeration)]
+    );
+}
+
+#[test]
+fn scanner_signature_alone_only_for_attack_tools() {
+    let mut lab = Lab::new(Thresholds::default());
+    lab.feed(
+        "198.51.100.70:5060",
+        PBX,
+        &req("OPTIONS", "100", "o1", 1, false, "friendly-scanner"),
+        S,
+    );
+    lab.feed(
+        "198.51.100.71:5060",
+        PBX,
+        &req("OPTIONS", "100", "o2", 1, false, "sipsak 0.9.8.1"),
+        S,
+    );
+    assert_eq!(
+        lab.ids(),
+        vec![("198.51.100.70".into(), AlertId::SipScanner)]
+    );
+}
+
+#[test]
+fn flood_threshold() {
+    let mut lab = Lab::new(Thresholds::default());
+    for i in 0..59 {
+        lab.feed(
+            "198.51.100.69:5060",
+            PBX,
+            &req("OPTIONS", "100", &format!("f{i}"), 1, false, "x"),
+            S / 100,
+        );
+    }
+    assert!(
+        lab.ids().is_empty(),
+        "59 requests in 0.6 s stay under 60 per 2 s"
+    );
+    let mut lab = Lab::new(Thresholds::default());
+    for i in 0..60 {
+        lab.feed(
+            "198.51.100.69:5060",
+            PBX,
+            &req("OPTIONS", "100", &format!("f{i}"), 1, false, "x"),
+            S / 100,
+        );
+    }
+    assert_eq!(lab.ids(), vec![("198.51.100.69".into(), AlertId::SipFlood)]);
+}
+
+#[test]
+fn unauthenticated_call_to_external_number_answered() {
+    let mut lab = Lab::new(Thresholds::default());
+    lab.feed(
+        "198.51.100.80:5060",
+        PBX,
+        &req("INVITE", "00972599123456", "t1", 1, false, "x"),
+        S,
+    );
+    lab.feed(
+        PBX,
+        "198.51.100.80:5060",
+        &resp(183, "INVITE", "00972599123456", "t1", 1, ""),
+        S / 10,
+    );
+    // The same to an internal extension, and an external call that is challenged: no alert.
+    lab.feed(
+        "198.51.100.81:5060",
+        PBX,
+        &req("INVITE", "1001", "t2", 1, false, "x"),
+        S,
+    );
+    lab.feed(
+        PBX,
+        "198.51.100.81:5060",
+        &resp(180, "INVITE", "1001", "t2", 1, ""),
+        S / 10,
+    );
+    lab.feed(
+        "198.51.100.82:5060",
+        PBX,
+        &req("INVITE", "00972599123456", "t3", 1, false, "x"),
+        S,
+    );
+    lab.feed(
+        PBX,
+        "198.51.100.82:5060",
+        &resp(407, "INVITE", "00972599123456", "t3", 1, ""),
+        S / 10,
+    );
+    assert_eq!(
+        lab.ids(),
+        vec![("198.51.100.80".into(), AlertId::TollFraudUnauthCall)]
+    );
+}
+
+#[test]
+fn source_is_the_transport_address_never_a_header() {
+    let mut lab = Lab::new(Thresholds::default());
+    // From/Contact/Via claim 10.9.9.9; the packets come from 198.51.100.66.
+    for i in 0..5 {
+        let r = req("REGISTER", "101", &format!("x{i}"), 1, true, "x")
+            .replace("198.51.100.9", "10.9.9.9");
+        lab.feed("198.51.100.66:5070", PBX, &r, S);
+        lab.feed(
+            PBX,
+            "198.51.100.66:5070",
+            &resp(403, "REGISTER", "101", &format!("x{i}"), 1, ""),
+            S / 100,
+        );
+    }
+    lab.e.finish();
+    let a = &lab.e.alerts()[0];
+    assert_eq!(a.source, "198.51.100.66:5070".parse().unwrap());
+}
+
+#[test]
+fn state_is_bounded_under_spoofed_flood() {
+    let t = Thresholds {
+        max_sources: 10_000,
+        ..Thresholds::default()
+    };
+    let mut lab = Lab::new(t);
+    for i in 0..200_000u32 {
+        let src = format!(
+            "{}.{}.{}.{}:5060",
+            10 + (i >> 24),
+            (i >> 16) & 255,
+            (i >> 8) & 255,
+            i & 255
+        );
+        lab.feed(&src, PBX, &req("OPTIONS", "100", "z", 1, false, "x"), 1000);
+        assert!(lab.e.tracked_sources() <= 10_000);
+    }
+}
