@@ -170,3 +170,39 @@ fn lab_attackers_found_and_legitimate_sources_clean() {
         );
     }
 }
+
+/// Real third-party captures (tests/vectors/pcaps/INDEX.md): the benign ones raise no alert;
+/// the attack captures show their scanners. Regression: a 2005 softphone user trying three
+/// accounts with wrong passwords before one worked (sngrep_aaa) was reported as a guessed
+/// password; success-after-failures now needs repeated failures for the *same* account.
+#[test]
+fn regression_shared_captures_no_false_alerts() {
+    let dir = root().join("tests/vectors/pcaps");
+    let expected: &[(&str, &[&str])] = &[
+        ("acoustic_Voip-trace.pcap", &["SIP-SCANNER"]),
+        ("initconf_SIP-3700-unauthorized-401.pcap", &["SIP-SCANNER"]),
+    ];
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "md") {
+            continue;
+        }
+        let name = p.file_name().unwrap().to_string_lossy().to_string();
+        let out = analyze(&["--format", "json", "--summary-only"], &p);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let mut ids: Vec<String> = v["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["id"].as_str().unwrap().to_string())
+            .collect();
+        ids.sort();
+        ids.dedup();
+        let want: Vec<String> = expected
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, w)| w.iter().map(|s| s.to_string()).collect())
+            .unwrap_or_default();
+        assert_eq!(ids, want, "{name}");
+    }
+}

@@ -61,6 +61,22 @@ alert_ids! {
     SipFlood = "SIP-FLOOD", "rate limiting on SIP ports";
     /// The PBX answered an unauthenticated INVITE to an external number with 18x/2xx.
     TollFraudUnauthCall = "TOLL-FRAUD-UNAUTH-CALL", "authenticate all calls; no anonymous/guest calls; allowed countries";
+    /// Many sources failing authentication against one extension.
+    AuthDistributed = "AUTH-DISTRIBUTED", "strong passwords; lockout per account; IP allow-lists";
+    /// The same digest credentials replayed (new request, same nonce/nc/response), or sent from another source.
+    AuthReplay = "AUTH-REPLAY", "nonce lifetime and nc checking (qop=auth); TLS for signalling";
+    /// An extension's binding replaced from a different network than its usual one, or bound from many networks at once.
+    RegHijack = "REG-HIJACK", "IP allow-lists per extension; strong passwords; registration monitoring";
+    /// SDES media keys (a=crypto) sent over unencrypted signalling: anyone on the path can decrypt the call.
+    CryptoSdesExposed = "CRYPTO-SDES-EXPOSED", "TLS for signalling whenever SRTP uses SDES";
+    /// Plain RTP offered or accepted where the policy requires SRTP.
+    CryptoNoSrtp = "CRYPTO-NO-SRTP", "SRTP required for remote extensions and trunks";
+    /// SIP over UDP/TCP from a network where the policy requires TLS.
+    CryptoPlaintextSignaling = "CRYPTO-PLAINTEXT-SIGNALING", "TLS required for remote extensions and trunks";
+    /// Messages RFC 3261 must reject, sent repeatedly by one source (fuzzers, exploit attempts).
+    SipMalformed = "SIP-MALFORMED", "keep the PBX patched; drop malformed SIP at the edge (SBC)";
+    /// Exploit-shaped content: SQL injection in caller fields (3CX CRM CVE-2023-49954 pattern), oversized fields.
+    SipExploit = "SIP-EXPLOIT", "keep the PBX and its integrations patched; restrict SIP to known networks";
 }
 
 impl fmt::Display for AlertId {

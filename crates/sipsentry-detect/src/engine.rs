@@ -31,6 +31,10 @@ pub struct Thresholds {
     pub flood_requests: u32,
     /// SIP-FLOOD window.
     pub flood_window_s: u32,
+    /// AUTH-DISTRIBUTED: distinct sources failing against one extension within `auth_fail_window_s`.
+    pub distributed_sources: u32,
+    /// SIP-MALFORMED: messages RFC 3261 must reject from one source.
+    pub malformed_max: u32,
     /// Suggested ban for blocking alerts.
     pub ban_secs: u32,
     /// Most sources with state at once.
@@ -44,11 +48,13 @@ impl Default for Thresholds {
         Thresholds {
             auth_fail_max: 5,
             auth_fail_window_s: 600,
-            success_after_failures: 3,
+            success_after_failures: 5,
             enum_distinct_users: 10,
             enum_window_s: 600,
             flood_requests: 60,
             flood_window_s: 2,
+            distributed_sources: 5,
+            malformed_max: 10,
             ban_secs: 3600,
             max_sources: 100_000,
             max_transactions: 200_000,
@@ -111,6 +117,58 @@ struct Source {
     resolved: FxHashSet<u64>,
     enum_examples: Vec<String>,
     tool: Option<(&'static str, bool)>,
+    malformed: u32,
+    /// Failures per target user (a guessed password shows as many failures for *one* account,
+    /// then success; a human trying several accounts does not).
+    fail_by_user: FxHashMap<u64, u32>,
+}
+
+struct Target {
+    user: String,
+    sources: Vec<(IpAddr, i64)>,
+}
+
+struct Binding {
+    /// (network key, binding expiry ns, address)
+    active: Vec<(u64, i64, IpAddr)>,
+}
+
+/// /24 for IPv4, /64 for IPv6: "the same network" for registration history.
+fn net_key(ip: IpAddr) -> u64 {
+    match ip {
+        IpAddr::V4(a) => u64::from(u32::from(a) >> 8),
+        IpAddr::V6(a) => (u128::from(a) >> 64) as u64 ^ (1 << 63),
+    }
+}
+
+const SQLI: &[&str] = &[
+    "'or",
+    "' or",
+    "'and",
+    "' and",
+    "union select",
+    "union all select",
+    "sleep(",
+    "benchmark(",
+    "waitfor delay",
+    "'--",
+    "' --",
+    "';",
+    "or 1=1",
+    "'='",
+    "/*",
+    "xp_cmdshell",
+];
+
+/// Whether a caller-controlled field looks like SQL injection (the 3CX CRM CVE-2023-49954 class:
+/// caller name/number reaching a CRM query).
+pub fn looks_like_sqli(v: &[u8]) -> bool {
+    if v.len() > 4096 {
+        return false;
+    }
+    let lower: Vec<u8> = v.iter().map(u8::to_ascii_lowercase).collect();
+    let unescaped = sipsentry_sip::lex::percent_decode(&lower);
+    SQLI.iter().any(|p| memfind(&unescaped, p.as_bytes()))
 }
 
 struct Tx {
@@ -125,6 +183,11 @@ struct Tx {
 /// The engine.
 pub struct Engine {
     t: Thresholds,
+    policy: crate::policy::Policy,
+    targets: FxHashMap<u64, Target>,
+    creds: FxHashMap<u64, (IpAddr, u64, i64)>,
+    bindings: FxHashMap<u64, Binding>,
+    plaintext_seen: FxHashSet<IpAddr>,
     sources: FxHashMap<IpAddr, Source>,
     txs: FxHashMap<u64, Tx>,
     alerts: Vec<Alert>,
@@ -154,16 +217,37 @@ fn static_method(m: Method<'_>) -> Method<'static> {
     }
 }
 
-/// An external-looking number: `+…`, `00…`, `011…`, or 7+ digits (beyond internal extensions).
+/// An external-looking number in international format: `+…`, `00…` or `011…` (optionally after
+/// a one-digit outside-line prefix such as `9`). National-format numbers are not counted: without
+/// a dial plan they cannot be told from the site's own DIDs on inbound trunk calls.
 pub fn is_external_number(user: &str) -> bool {
     let digits: String = user
         .chars()
         .filter(|c| !matches!(c, '-' | '.' | '(' | ')' | ' '))
         .collect();
-    let d = digits.strip_prefix('+').unwrap_or(&digits);
-    !d.is_empty()
-        && d.chars().all(|c| c.is_ascii_digit())
-        && (digits.starts_with('+') || d.starts_with("00") || d.starts_with("011") || d.len() >= 7)
+    if let Some(d) = digits.strip_prefix('+') {
+        return d.len() >= 7 && d.chars().all(|c| c.is_ascii_digit());
+    }
+    if digits.len() < 8 || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return false;
+    }
+    let d = if digits.starts_with("900") || digits.starts_with("9011") {
+        &digits[1..]
+    } else {
+        &digits[..]
+    };
+    d.starts_with("00") || d.starts_with("011")
+}
+
+/// Addresses inside the site when no trusted networks are configured: RFC 1918, ULA, link-local.
+/// (Loopback is not: the test lab runs attackers there.)
+fn is_internal(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(a) => a.is_private() || a.is_link_local(),
+        IpAddr::V6(a) => {
+            (a.segments()[0] & 0xfe00) == 0xfc00 || (a.segments()[0] & 0xffc0) == 0xfe80
+        }
+    }
 }
 
 fn lossy(b: &[u8]) -> String {
@@ -173,8 +257,21 @@ fn lossy(b: &[u8]) -> String {
 impl Engine {
     /// A new engine.
     pub fn new(t: Thresholds) -> Self {
+        Self::with_policy(crate::policy::Policy {
+            thresholds: t,
+            ..Default::default()
+        })
+    }
+
+    /// A new engine under a site policy.
+    pub fn with_policy(policy: crate::policy::Policy) -> Self {
         Engine {
-            t,
+            t: policy.thresholds,
+            policy,
+            targets: FxHashMap::default(),
+            creds: FxHashMap::default(),
+            bindings: FxHashMap::default(),
+            plaintext_seen: FxHashSet::default(),
             sources: FxHashMap::default(),
             txs: FxHashMap::default(),
             alerts: Vec::new(),
@@ -204,6 +301,7 @@ impl Engine {
         if self.events % 4096 == 0 {
             self.sweep();
         }
+        self.content_checks(ev, m);
         if m.is_request() {
             self.request(ev, m);
         } else if m.is_response() {
@@ -244,7 +342,17 @@ impl Engine {
     }
 
     fn raise(&mut self, src: SocketAddr, r: Raised) {
-        let (id, sev, target, first, count, evidence, action) = r;
+        let (id, sev, target, first, count, mut evidence, mut action) = r;
+        if matches!(action, Action::Ban { .. }) && self.policy.is_trusted(src.ip()) {
+            // Allow-listed networks are never banned; the alert still tells the admin.
+            action = Action::Watch;
+            if !evidence
+                .iter()
+                .any(|e| e.starts_with("source is in a trusted network"))
+            {
+                evidence.push("source is in a trusted network: not banned".into());
+            }
+        }
         let now = self.now;
         match self.index.get(&(src.ip(), id)) {
             Some(&i) => {
@@ -338,6 +446,7 @@ impl Engine {
                 ),
             );
         }
+        self.replay_check(ev, m);
         // Remember the transaction for its response.
         if matches!(method, Method::Ack | Method::Cancel) {
             return;
@@ -421,6 +530,9 @@ impl Engine {
                     s.fail_times.pop_front();
                 }
                 s.fail_total += 1;
+                if s.fail_by_user.len() < 64 || s.fail_by_user.contains_key(&user_h) {
+                    *s.fail_by_user.entry(user_h).or_default() += 1;
+                }
                 if s.fail_targets.len() < 5 && !s.fail_targets.contains(&tx.user) {
                     s.fail_targets.push(tx.user.clone());
                 }
@@ -444,17 +556,18 @@ impl Engine {
                     }
                 }
             }
+            let user_fails = s.fail_by_user.get(&user_h).copied().unwrap_or(0);
             if tx.credentials
                 && (200..300).contains(&code)
-                && s.fail_total >= t.success_after_failures
+                && user_fails >= t.success_after_failures
             {
                 to_raise.push((
                     AlertId::AuthSuccessAfterFailures,
                     Severity::Critical,
                     tx.user.clone(),
                     now,
-                    u64::from(s.fail_total),
-                    vec![format!("{method_name} for '{}' succeeded after {} failed authentications from this source: the password was likely guessed — change it", tx.user, s.fail_total)],
+                    u64::from(user_fails),
+                    vec![format!("{method_name} for '{}' succeeded after {} failed authentications for this account from this source: the password was likely guessed — change it", tx.user, user_fails)],
                     Action::Investigate,
                 ));
             }
@@ -501,10 +614,36 @@ impl Engine {
                 }
             }
         }
+        let failed = tx.credentials && matches!(code, 401 | 403 | 407) && !stale;
+        if failed {
+            if let Some(r) = self.distributed(ip, &tx.user, now) {
+                to_raise.push(r);
+            }
+        }
+        if tx.credentials && (200..300).contains(&code) && tx.method == Method::Register {
+            let expires = m
+                .contacts()
+                .flatten()
+                .find_map(|c| match c {
+                    sipsentry_sip::Contact::Addr(n) => n.expires(),
+                    sipsentry_sip::Contact::Star => None,
+                })
+                .or_else(|| m.expires())
+                .unwrap_or(3600);
+            if let Some(r) = self.hijack(ip, &tx.user, now, expires) {
+                to_raise.push(r);
+            }
+        }
         // TOLL-FRAUD-UNAUTH-CALL
+        let inside = if self.policy.trusted.is_empty() {
+            is_internal(ip)
+        } else {
+            self.policy.is_trusted(ip)
+        };
         if tx.method == Method::Invite
             && tx.external
             && !tx.credentials
+            && !inside
             && (180..300).contains(&code)
         {
             to_raise.push((
@@ -525,6 +664,344 @@ impl Engine {
         }
     }
 
+    fn distributed(&mut self, ip: IpAddr, user: &str, now: i64) -> Option<Raised> {
+        if user.is_empty() {
+            return None;
+        }
+        let t = self.t;
+        let key = h64(user);
+        if !self.targets.contains_key(&key) && self.targets.len() >= t.max_sources {
+            return None;
+        }
+        let tg = self.targets.entry(key).or_insert_with(|| Target {
+            user: user.to_string(),
+            sources: Vec::new(),
+        });
+        let window = i64::from(t.auth_fail_window_s) * NS;
+        tg.sources.retain(|(_, ts)| now - ts <= window);
+        let n = tg.sources.len();
+        match tg.sources.iter_mut().find(|(a, _)| *a == ip) {
+            Some(e) => e.1 = now,
+            None if n < 64 => tg.sources.push((ip, now)),
+            None => {}
+        }
+        if tg.sources.len() < t.distributed_sources as usize {
+            return None;
+        }
+        let list: Vec<String> = tg
+            .sources
+            .iter()
+            .take(10)
+            .map(|(a, _)| a.to_string())
+            .collect();
+        let first = tg.sources.iter().map(|(_, ts)| *ts).min().unwrap_or(now);
+        Some((
+            AlertId::AuthDistributed,
+            Severity::High,
+            tg.user.clone(),
+            first,
+            tg.sources.len() as u64,
+            vec![format!(
+                "{} sources failed authentication as '{}' within {} s: {}",
+                tg.sources.len(),
+                tg.user,
+                t.auth_fail_window_s,
+                list.join(", ")
+            )],
+            Action::Ban { secs: t.ban_secs },
+        ))
+    }
+
+    fn hijack(&mut self, ip: IpAddr, user: &str, now: i64, expires: u32) -> Option<Raised> {
+        if user.is_empty() {
+            return None;
+        }
+        let key = h64(user);
+        if !self.bindings.contains_key(&key) && self.bindings.len() >= self.t.max_sources {
+            return None;
+        }
+        let b = self
+            .bindings
+            .entry(key)
+            .or_insert_with(|| Binding { active: Vec::new() });
+        b.active.retain(|(_, until, _)| *until > now);
+        let net = net_key(ip);
+        let others: Vec<IpAddr> = b
+            .active
+            .iter()
+            .filter(|(n, _, _)| *n != net)
+            .map(|(_, _, a)| *a)
+            .collect();
+        b.active.retain(|(n, _, _)| *n != net);
+        if expires > 0 && b.active.len() < 16 {
+            b.active.push((net, now + i64::from(expires) * NS, ip));
+        }
+        if others.is_empty() {
+            return None;
+        }
+        let nets = others.len() + 1;
+        let sev = if nets >= 3 {
+            Severity::Critical
+        } else {
+            Severity::High
+        };
+        let list: Vec<String> = others.iter().take(5).map(|a| a.to_string()).collect();
+        Some((
+            AlertId::RegHijack,
+            sev,
+            user.to_string(),
+            now,
+            nets as u64,
+            vec![format!(
+                "'{user}' registered from {ip} while bound from another network ({}): {nets} networks at once",
+                list.join(", ")
+            )],
+            Action::Investigate,
+        ))
+    }
+
+    /// Checks on what a message carries, whoever sent it: SDES keys in clear, plain RTP where SRTP
+    /// is required, plaintext signalling where TLS is required, malformed and exploit-shaped
+    /// content.
+    fn content_checks(&mut self, ev: &SipEvent<'_>, m: &Message<'_>) {
+        let now = ev.ts_nanos;
+        let t = self.t;
+        let trusted = self.policy.is_trusted(ev.src.ip());
+        // Malformed / exploit.
+        let rejects = m
+            .anomalies()
+            .iter()
+            .filter(|a| a.severity() == sipsentry_sip::Severity::Reject)
+            .count();
+        let oversized = m.anomalies().iter().find(|a| {
+            matches!(
+                a.kind,
+                sipsentry_sip::AnomalyKind::MessageTooLarge
+                    | sipsentry_sip::AnomalyKind::LineTooLong
+                    | sipsentry_sip::AnomalyKind::TooManyHeaders
+                    | sipsentry_sip::AnomalyKind::ScalarOverflow
+            )
+        });
+        let mut sqli_field: Option<(&'static str, String)> = None;
+        if m.is_request() {
+            let fields: [(&'static str, Option<&[u8]>); 4] = [
+                (
+                    "From display name",
+                    m.from().and_then(|r| r.ok()).and_then(|n| n.display_raw),
+                ),
+                (
+                    "From user",
+                    m.from().and_then(|r| r.ok()).and_then(|n| n.uri.user),
+                ),
+                (
+                    "To user",
+                    m.to().and_then(|r| r.ok()).and_then(|n| n.uri.user),
+                ),
+                ("User-Agent", m.user_agent()),
+            ];
+            for (name, v) in fields {
+                if let Some(v) = v.filter(|v| looks_like_sqli(v)) {
+                    sqli_field = Some((name, lossy(v)));
+                    break;
+                }
+            }
+        }
+        if let Some((field, value)) = sqli_field {
+            self.raise(
+                ev.src,
+                (
+                    AlertId::SipExploit,
+                    Severity::High,
+                    ev.dst.ip().to_string(),
+                    now,
+                    1,
+                    vec![format!(
+                        "SQL-injection-like {field}: {value:?} (3CX CRM CVE-2023-49954 class)"
+                    )],
+                    Action::Ban { secs: t.ban_secs },
+                ),
+            );
+        } else if let Some(a) = oversized {
+            self.raise(
+                ev.src,
+                (
+                    AlertId::SipExploit,
+                    Severity::Medium,
+                    ev.dst.ip().to_string(),
+                    now,
+                    1,
+                    vec![format!(
+                        "oversized field: {} at bytes {}..{}",
+                        a.kind.id(),
+                        a.span.start,
+                        a.span.end
+                    )],
+                    Action::Ban { secs: t.ban_secs },
+                ),
+            );
+        }
+        if rejects > 0 && m.is_request() {
+            let count = {
+                let Some(s) = self.source(ev.src.ip()) else {
+                    return;
+                };
+                s.malformed += 1;
+                s.malformed
+            };
+            if count >= t.malformed_max {
+                let first = m.rejection().map(|a| a.kind.id()).unwrap_or("");
+                self.raise(
+                    ev.src,
+                    (
+                        AlertId::SipMalformed,
+                        Severity::Medium,
+                        ev.dst.ip().to_string(),
+                        now,
+                        u64::from(count),
+                        vec![format!(
+                            "{count} messages RFC 3261 must reject, e.g. {first}"
+                        )],
+                        Action::Ban { secs: t.ban_secs },
+                    ),
+                );
+            }
+        }
+        // Plaintext signalling where TLS is required.
+        if self.policy.require_tls
+            && !ev.transport.is_encrypted()
+            && !trusted
+            && m.is_request()
+            && self.plaintext_seen.len() < t.max_sources
+            && self.plaintext_seen.insert(ev.src.ip())
+        {
+            self.raise(
+                ev.src,
+                (
+                    AlertId::CryptoPlaintextSignaling,
+                    Severity::Medium,
+                    ev.dst.ip().to_string(),
+                    now,
+                    1,
+                    vec![format!(
+                        "{} over {} from outside the trusted networks; policy requires TLS",
+                        lossy(m.method().map(|x| x.as_bytes()).unwrap_or(b"")),
+                        ev.transport
+                    )],
+                    Action::Watch,
+                ),
+            );
+        }
+        // SDP checks.
+        let body = m.body();
+        if body.is_empty()
+            || !m
+                .content_type()
+                .and_then(|r| r.ok())
+                .is_some_and(|c| c.is(b"application", b"sdp"))
+        {
+            return;
+        }
+        let Ok(sdp) = sipsentry_sdp::Session::parse(body) else {
+            return;
+        };
+        let callee = m
+            .to()
+            .and_then(|r| r.ok())
+            .and_then(|n| n.uri.user)
+            .map(lossy)
+            .unwrap_or_default();
+        if sdp.has_sdes_keys() && !ev.transport.is_encrypted() {
+            self.raise(
+                ev.src,
+                (AlertId::CryptoSdesExposed, Severity::Critical, callee.clone(), now, 1, vec![format!("a=crypto inline keys sent over {} (unencrypted): the media of this call can be decrypted by anyone on the path; keys not shown", ev.transport)], Action::Investigate),
+            );
+        }
+        if self.policy.require_srtp && sdp.offers_only_plain_rtp() {
+            self.raise(
+                ev.src,
+                (
+                    AlertId::CryptoNoSrtp,
+                    Severity::Medium,
+                    callee,
+                    now,
+                    1,
+                    vec!["SDP offers or accepts only RTP/AVP; policy requires SRTP".to_string()],
+                    Action::Watch,
+                ),
+            );
+        }
+    }
+
+    fn replay_check(&mut self, ev: &SipEvent<'_>, m: &Message<'_>) {
+        let Some(Ok(a)) = m.authorization().or_else(|| m.proxy_authorization()) else {
+            return;
+        };
+        if !a.is_digest() {
+            return;
+        }
+        let (Some(resp), Some(nonce)) = (a.param(b"response"), a.param(b"nonce")) else {
+            return;
+        };
+        let nc = a.param(b"nc");
+        let key = h64(&(
+            a.param(b"username"),
+            nonce,
+            nc,
+            a.param(b"cnonce"),
+            resp,
+            a.param(b"uri"),
+        ));
+        let tx = h64(&(m.call_id(), m.header_value(HeaderName::CSeq)));
+        let now = ev.ts_nanos;
+        let ip = ev.src.ip();
+        match self.creds.get(&key).copied() {
+            // A retransmission of the same request is not a replay.
+            Some((_, t, _)) if t == tx => {}
+            Some((first_ip, _, first_ts)) => {
+                let other_source = first_ip != ip;
+                // Without qop (RFC 2069) clients legitimately reuse a nonce for the same request
+                // line; only another source reusing it is suspect. With qop, nc must grow.
+                if other_source || nc.is_some() {
+                    let user = a.param(b"username").map(lossy).unwrap_or_default();
+                    let why = if other_source {
+                        format!("credentials first sent by {first_ip} replayed from {ip}")
+                    } else {
+                        "same nonce, nc and response in a new request (nc must increase)"
+                            .to_string()
+                    };
+                    let sev = if other_source {
+                        Severity::High
+                    } else {
+                        Severity::Medium
+                    };
+                    self.raise(
+                        ev.src,
+                        (
+                            AlertId::AuthReplay,
+                            sev,
+                            user,
+                            first_ts,
+                            2,
+                            vec![why],
+                            Action::Ban {
+                                secs: self.t.ban_secs,
+                            },
+                        ),
+                    );
+                }
+            }
+            None => {
+                if self.creds.len() >= self.t.max_transactions {
+                    let now2 = now;
+                    self.creds.retain(|_, (_, _, ts)| now2 - *ts <= 300 * NS);
+                }
+                if self.creds.len() < self.t.max_transactions {
+                    self.creds.insert(key, (ip, tx, now));
+                }
+            }
+        }
+    }
+
     fn expire_txs(&mut self) {
         let now = self.now;
         self.txs.retain(|_, t| now - t.ts <= TX_TIMEOUT_NS);
@@ -532,6 +1009,13 @@ impl Engine {
 
     fn sweep(&mut self) {
         self.expire_txs();
+        let now0 = self.now;
+        self.creds.retain(|_, (_, _, ts)| now0 - *ts <= 300 * NS);
+        self.bindings
+            .retain(|_, b| b.active.iter().any(|(_, until, _)| *until > now0));
+        let win = i64::from(self.t.auth_fail_window_s) * NS;
+        self.targets
+            .retain(|_, tg| tg.sources.iter().any(|(_, ts)| now0 - ts <= win));
         let now = self.now;
         let t = self.t;
         // Enumeration by challenged-but-never-resolved users needs Timer B to have passed.
@@ -598,7 +1082,11 @@ mod tests {
         assert!(is_external_number("0044203000111"));
         assert!(is_external_number("+442030001111"));
         assert!(is_external_number("011442030001"));
-        assert!(is_external_number("2125551234"));
+        assert!(
+            !is_external_number("2125551234"),
+            "national format: could be a DID"
+        );
+        assert!(is_external_number("9011442030001"));
         assert!(!is_external_number("1001"));
         assert!(!is_external_number("alice"));
         assert!(!is_external_number(""));

@@ -12,6 +12,8 @@
 
 pub mod alert;
 pub mod engine;
+pub mod policy;
 
 pub use alert::{Action, Alert, AlertId, Severity};
 pub use engine::{Engine, Thresholds};
+pub use policy::{Net, Policy};

@@ -16,7 +16,7 @@ struct Lab {
 
 fn req(method: &str, user: &str, call: &str, cseq: u32, creds: bool, ua: &str) -> String {
     let auth = if creds {
-        format!("Authorization: Digest username=\"{user}\", realm=\"pbx\", nonce=\"n\", uri=\"sip:pbx\", response=\"00112233445566778899aabbccddeeff\"\r\n")
+        format!("Authorization: Digest username=\"{user}\", realm=\"pbx\", nonce=\"n{call}{cseq}\", uri=\"sip:pbx\", response=\"00112233445566778899aabbccddeeff\"\r\n")
     } else {
         String::new()
     };
@@ -374,4 +374,164 @@ fn state_is_bounded_under_spoofed_flood() {
         lab.feed(&src, PBX, &req("OPTIONS", "100", "z", 1, false, "x"), 1000);
         assert!(lab.e.tracked_sources() <= 10_000);
     }
+}
+
+#[test]
+fn distributed_failures_against_one_extension() {
+    let mut lab = Lab::new(Thresholds::default());
+    for i in 0..6 {
+        let src = format!("198.51.100.{}:5060", 100 + i);
+        lab.feed(
+            &src,
+            PBX,
+            &req("REGISTER", "101", &format!("d{i}"), 2, true, "x"),
+            S,
+        );
+        lab.feed(
+            PBX,
+            &src,
+            &resp(403, "REGISTER", "101", &format!("d{i}"), 2, ""),
+            S / 100,
+        );
+    }
+    let ids = lab.ids();
+    assert!(
+        ids.iter().any(|(_, id)| *id == AlertId::AuthDistributed),
+        "{ids:?}"
+    );
+    assert!(
+        !ids.iter().any(|(_, id)| *id == AlertId::AuthBruteforce),
+        "one failure per source is not brute force"
+    );
+}
+
+#[test]
+fn registration_hijack_from_another_network() {
+    let mut lab = Lab::new(Thresholds::default());
+    lab.register("198.51.100.9:5060", "101", "h1", true, S);
+    lab.register("198.51.100.9:5060", "101", "h2", true, 60 * S); // same network: refresh
+    lab.register("203.0.113.50:5060", "101", "h3", true, 60 * S); // another network, binding live
+    assert_eq!(lab.ids(), vec![("203.0.113.50".into(), AlertId::RegHijack)]);
+}
+
+#[test]
+fn auth_replay_from_another_source() {
+    let mut lab = Lab::new(Thresholds::default());
+    let m = req("REGISTER", "101", "r1", 2, true, "x");
+    lab.feed("198.51.100.9:5060", PBX, &m, S);
+    lab.feed("198.51.100.9:5060", PBX, &m, S / 2); // retransmission: not a replay
+    let replayed = m
+        .replace("Call-ID: r1", "Call-ID: other")
+        .replace("CSeq: 2", "CSeq: 9");
+    lab.feed("203.0.113.77:5060", PBX, &replayed, S);
+    assert_eq!(
+        lab.ids(),
+        vec![("203.0.113.77".into(), AlertId::AuthReplay)]
+    );
+}
+
+#[test]
+fn sdes_keys_over_udp_are_critical() {
+    let body = "v=0\r\no=- 1 1 IN IP4 198.51.100.9\r\ns=-\r\nc=IN IP4 198.51.100.9\r\nt=0 0\r\nm=audio 4000 RTP/SAVP 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\n";
+    let m = req("INVITE", "1001", "s1", 1, true, "x").replace(
+        "Content-Length: 0\r\n\r\n",
+        &format!(
+            "Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    let mut lab = Lab::new(Thresholds::default());
+    lab.feed("198.51.100.9:5060", PBX, &m, S);
+    lab.e.finish();
+    let a = &lab.e.alerts()[0];
+    assert_eq!(a.id, AlertId::CryptoSdesExposed);
+    let all = format!("{:?}", lab.e.alerts());
+    assert!(!all.contains("WVNfX19z"), "keys never in evidence");
+}
+
+#[test]
+fn sql_injection_in_caller_name() {
+    let m = req("INVITE", "1001", "q1", 1, false, "x").replace(
+        "From: <sip:1001@pbx>",
+        "From: \"x' or '1'='1\" <sip:1001@pbx>",
+    );
+    let mut lab = Lab::new(Thresholds::default());
+    lab.feed("198.51.100.9:5060", PBX, &m, S);
+    assert_eq!(
+        lab.ids(),
+        vec![("198.51.100.9".into(), AlertId::SipExploit)]
+    );
+    assert!(!sipsentry_detect::engine::looks_like_sqli(b"O'Brien"));
+}
+
+#[test]
+fn repeated_malformed_messages() {
+    let mut lab = Lab::new(Thresholds::default());
+    for i in 0..10 {
+        lab.feed(
+            "198.51.100.9:5060",
+            PBX,
+            &format!("INVITE <sip:x@y> SIP/2.0\r\nCall-ID: m{i}\r\n\r\n"),
+            S,
+        );
+    }
+    assert_eq!(
+        lab.ids(),
+        vec![("198.51.100.9".into(), AlertId::SipMalformed)]
+    );
+}
+
+#[test]
+fn trusted_networks_are_never_banned_and_policy_crypto_checks() {
+    use sipsentry_detect::{Action, Net, Policy};
+    let policy = Policy {
+        trusted: vec![Net::parse("198.51.100.0/24").unwrap()],
+        require_tls: true,
+        require_srtp: true,
+        ..Policy::default()
+    };
+    let mut lab = Lab {
+        e: Engine::with_policy(policy),
+        t: 1_700_000_000 * S,
+    };
+    // A trusted trunk failing authentication 1000 times.
+    for i in 0..1000 {
+        lab.register(
+            "198.51.100.9:5060",
+            "trunk",
+            &format!("t{i}"),
+            false,
+            S / 10,
+        );
+    }
+    // An untrusted phone over UDP offering plain RTP.
+    let body = "v=0\r\no=- 1 1 IN IP4 203.0.113.5\r\ns=-\r\nc=IN IP4 203.0.113.5\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n";
+    let m = req("INVITE", "1001", "p1", 1, true, "x").replace(
+        "Content-Length: 0\r\n\r\n",
+        &format!(
+            "Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    lab.feed("203.0.113.5:5060", PBX, &m, S);
+    lab.e.finish();
+    for a in lab.e.alerts() {
+        if a.source.ip().to_string().starts_with("198.51.100.") {
+            assert!(
+                !matches!(a.action, Action::Ban { .. }),
+                "trusted source banned: {a:?}"
+            );
+        }
+    }
+    let ids: Vec<AlertId> = lab
+        .e
+        .alerts()
+        .iter()
+        .filter(|a| a.source.ip().to_string() == "203.0.113.5")
+        .map(|a| a.id)
+        .collect();
+    assert!(
+        ids.contains(&AlertId::CryptoPlaintextSignaling) && ids.contains(&AlertId::CryptoNoSrtp),
+        "{ids:?}"
+    );
 }

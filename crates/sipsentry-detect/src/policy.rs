@@ -1,0 +1,94 @@
+//! What the site requires: trusted networks, TLS/SRTP requirements, thresholds. Loaded from the
+//! `--policy` TOML file by the binary; the library only holds the values.
+
+use crate::engine::Thresholds;
+use std::net::IpAddr;
+
+/// A network in CIDR form.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Net {
+    /// Base address.
+    pub addr: IpAddr,
+    /// Prefix length.
+    pub prefix: u8,
+}
+
+impl Net {
+    /// Parses `a.b.c.d/n`, `x::/n` or a bare address.
+    pub fn parse(s: &str) -> Option<Net> {
+        let (a, p) = match s.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s, None),
+        };
+        let addr: IpAddr = a.trim().parse().ok()?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match p {
+            Some(p) => p.trim().parse::<u8>().ok().filter(|p| *p <= max)?,
+            None => max,
+        };
+        Some(Net { addr, prefix })
+    }
+
+    /// Whether `ip` is inside.
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match (self.addr, ip) {
+            (IpAddr::V4(n), IpAddr::V4(i)) => {
+                let mask = if self.prefix == 0 {
+                    0
+                } else {
+                    u32::MAX << (32 - u32::from(self.prefix))
+                };
+                u32::from(n) & mask == u32::from(i) & mask
+            }
+            (IpAddr::V6(n), IpAddr::V6(i)) => {
+                let mask = if self.prefix == 0 {
+                    0
+                } else {
+                    u128::MAX << (128 - u32::from(self.prefix))
+                };
+                u128::from(n) & mask == u128::from(i) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Site policy.
+#[derive(Clone, Debug, Default)]
+pub struct Policy {
+    /// Detector thresholds.
+    pub thresholds: Thresholds,
+    /// Trusted networks (trunks, offices, VPN): alerts for them never suggest a ban.
+    pub trusted: Vec<Net>,
+    /// Signalling from outside `trusted` must use TLS (or WSS).
+    pub require_tls: bool,
+    /// Media must be SRTP (RTP/SAVP, RTP/SAVPF or DTLS-SRTP).
+    pub require_srtp: bool,
+}
+
+impl Policy {
+    /// Whether `ip` is trusted.
+    pub fn is_trusted(&self, ip: IpAddr) -> bool {
+        self.trusted.iter().any(|n| n.contains(ip))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cidr() {
+        let n = Net::parse("192.0.2.0/24").unwrap();
+        assert!(n.contains("192.0.2.77".parse().unwrap()));
+        assert!(!n.contains("192.0.3.1".parse().unwrap()));
+        let n = Net::parse("2001:db8::/32").unwrap();
+        assert!(n.contains("2001:db8:1::5".parse().unwrap()));
+        assert!(!n.contains("192.0.2.1".parse().unwrap()));
+        assert!(Net::parse("10.0.0.0/33").is_none());
+        assert_eq!(Net::parse("198.51.100.7").unwrap().prefix, 32);
+        assert!(Net::parse("0.0.0.0/0")
+            .unwrap()
+            .contains("203.0.113.9".parse().unwrap()));
+    }
+}
