@@ -37,6 +37,10 @@ pub struct Args {
     /// Check every header of every message strictly (slower; finds more anomalies).
     #[arg(long)]
     strict: bool,
+    /// Site policy (TOML): trusted networks, TLS/SRTP requirements, detector thresholds. See
+    /// docs/policy.example.toml.
+    #[arg(long, value_name = "FILE")]
+    policy: Option<PathBuf>,
     /// Never show a progress bar (it is shown only when stderr is a terminal).
     #[arg(long)]
     no_progress: bool,
@@ -61,7 +65,11 @@ pub fn run(a: &Args) -> Result<u8> {
     let ingest_cfg = IngestConfig::default();
     let limits: Limits = ingest_cfg.sip_limits;
     let mut summary = Summary::new(SummaryLimits::default());
-    let mut engine = sipsentry_detect::Engine::new(sipsentry_detect::Thresholds::default());
+    let policy = match &a.policy {
+        Some(p) => crate::policy::load(p)?,
+        None => sipsentry_detect::Policy::default(),
+    };
+    let mut engine = sipsentry_detect::Engine::with_policy(policy);
     let mut inputs = Vec::new();
     let mut had_error = false;
     if a.format == AnalyzeFormat::Table && !a.summary_only {

@@ -3,6 +3,7 @@
 mod analyze;
 mod analyze_out;
 mod inspect;
+mod policy;
 mod redact;
 mod text;
 mod timefmt;

@@ -206,3 +206,41 @@ fn regression_shared_captures_no_false_alerts() {
         assert_eq!(ids, want, "{name}");
     }
 }
+
+#[test]
+fn policy_trusted_source_is_never_banned_and_bad_policy_is_refused() {
+    let dir = std::env::temp_dir().join(format!("sipsentry-policy-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = dir.join("p.toml");
+    std::fs::write(&good, "trusted_networks = [\"127.0.0.68/32\"]\n").unwrap();
+    let lab = root().join("tests/vectors/lab/attack-lab.pcap");
+    let out = analyze(
+        &[
+            "--format",
+            "json",
+            "--summary-only",
+            "--policy",
+            good.to_str().unwrap(),
+        ],
+        &lab,
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mine: Vec<&serde_json::Value> = v["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["source"].as_str().unwrap().starts_with("127.0.0.68:"))
+        .collect();
+    assert!(!mine.is_empty());
+    for a in mine {
+        assert!(!a["action"].as_str().unwrap().starts_with("ban"), "{a}");
+    }
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "[thresholds]\nauth_fial_max = 3\n").unwrap();
+    let out = analyze(&["--policy", bad.to_str().unwrap()], &lab);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("auth_fial_max"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}
