@@ -5,7 +5,7 @@
 
 use anyhow::{Context, Result};
 use serde::Deserialize;
-use sipsentry_detect::{Net, Policy, Thresholds};
+use sipsentry_detect::{BusinessHours, CallLimits, Net, Policy, Thresholds};
 use std::path::Path;
 
 #[derive(Deserialize, Default)]
@@ -18,7 +18,52 @@ struct File {
     #[serde(default)]
     require_srtp: bool,
     #[serde(default)]
+    allowed_countries: Vec<String>,
+    business_hours: Option<HoursFile>,
+    #[serde(default)]
+    call_limits: LimitsFile,
+    #[serde(default)]
     thresholds: ThresholdsFile,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HoursFile {
+    start: String,
+    end: String,
+    #[serde(default = "utc")]
+    utc_offset: String,
+    #[serde(default = "yes")]
+    weekdays_only: bool,
+}
+
+fn utc() -> String {
+    "+00:00".into()
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct LimitsFile {
+    calls_per_minute: Option<[u32; 2]>,
+    concurrent: Option<[u32; 2]>,
+    sequential_same_prefix: Option<[u32; 2]>,
+    duration_s: Option<[u32; 2]>,
+}
+
+fn hhmm(s: &str, key: &str) -> Result<u16> {
+    let (h, m) = s
+        .split_once(':')
+        .ok_or_else(|| anyhow::anyhow!("{key}: {s:?} is not HH:MM"))?;
+    let (h, m): (u16, u16) = (h.parse()?, m.parse()?);
+    anyhow::ensure!(
+        h <= 24 && m < 60 && h * 60 + m <= 1440,
+        "{key}: {s:?} is not a time of day"
+    );
+    Ok(h * 60 + m)
 }
 
 #[derive(Deserialize, Default)]
@@ -80,11 +125,74 @@ pub fn parse(text: &str) -> Result<Policy> {
     )?;
     set(&mut t.malformed_max, th.malformed_max, "malformed_max")?;
     set(&mut t.ban_secs, th.ban_secs, "ban_secs")?;
+    for (i, c) in f.allowed_countries.iter().enumerate() {
+        anyhow::ensure!(
+            c.len() == 2 && c.chars().all(|x| x.is_ascii_alphabetic()),
+            "allowed_countries[{i}]: {c:?} is not an ISO 3166 two-letter code"
+        );
+    }
+    let business_hours = match &f.business_hours {
+        None => None,
+        Some(h) => {
+            let start_min = hhmm(&h.start, "business_hours.start")?;
+            let end_min = hhmm(&h.end, "business_hours.end")?;
+            anyhow::ensure!(
+                start_min < end_min,
+                "business_hours: start must be before end"
+            );
+            let off = h.utc_offset.trim();
+            let (sign, rest) = match off.as_bytes().first() {
+                Some(b'-') => (-1i16, &off[1..]),
+                Some(b'+') => (1, &off[1..]),
+                _ => anyhow::bail!(
+                    "business_hours.utc_offset: {off:?} must look like +01:00 or -05:00"
+                ),
+            };
+            let m = hhmm(rest, "business_hours.utc_offset")?;
+            Some(BusinessHours {
+                start_min,
+                end_min,
+                utc_offset_min: sign * m as i16,
+                weekdays_only: h.weekdays_only,
+            })
+        }
+    };
+    let mut call_limits = CallLimits::default();
+    let lim = &f.call_limits;
+    for (dst, v, key) in [
+        (
+            &mut call_limits.calls_per_minute,
+            lim.calls_per_minute,
+            "calls_per_minute",
+        ),
+        (&mut call_limits.concurrent, lim.concurrent, "concurrent"),
+        (
+            &mut call_limits.sequential_same_prefix,
+            lim.sequential_same_prefix,
+            "sequential_same_prefix",
+        ),
+        (&mut call_limits.duration_s, lim.duration_s, "duration_s"),
+    ] {
+        if let Some([w, c]) = v {
+            anyhow::ensure!(
+                w > 0 && w <= c,
+                "call_limits.{key}: [warning, critical] must satisfy 0 < warning <= critical"
+            );
+            *dst = (w, c);
+        }
+    }
     Ok(Policy {
         thresholds: t,
         trusted,
         require_tls: f.require_tls,
         require_srtp: f.require_srtp,
+        allowed_countries: f
+            .allowed_countries
+            .iter()
+            .map(|c| c.to_ascii_uppercase())
+            .collect(),
+        business_hours,
+        call_limits,
     })
 }
 

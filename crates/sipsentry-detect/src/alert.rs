@@ -61,6 +61,10 @@ alert_ids! {
     SipFlood = "SIP-FLOOD", "rate limiting on SIP ports";
     /// The PBX answered an unauthenticated INVITE to an external number with 18x/2xx.
     TollFraudUnauthCall = "TOLL-FRAUD-UNAUTH-CALL", "authenticate all calls; no anonymous/guest calls; allowed countries";
+    /// A call to a premium-rate, shared-cost or international-network number, or to a country the policy does not allow (libphonenumber metadata).
+    TollFraudDestination = "TOLL-FRAUD-DESTINATION", "allowed countries; block premium-rate and high-cost ranges";
+    /// Per extension: calls per minute, concurrent calls, sequential calls to one prefix, call duration or calls outside business hours above the limits (OpenSIPS fraud_detection model).
+    TollFraudRate = "TOLL-FRAUD-RATE", "per-extension call limits; business hours; allowed countries";
     /// Many sources failing authentication against one extension.
     AuthDistributed = "AUTH-DISTRIBUTED", "strong passwords; lockout per account; IP allow-lists";
     /// The same digest credentials replayed (new request, same nonce/nc/response), or sent from another source.

@@ -173,6 +173,7 @@ pub fn looks_like_sqli(v: &[u8]) -> bool {
 
 struct Tx {
     src: SocketAddr,
+    from_user: String,
     method: Method<'static>,
     user: String,
     credentials: bool,
@@ -188,6 +189,7 @@ pub struct Engine {
     creds: FxHashMap<u64, (IpAddr, u64, i64)>,
     bindings: FxHashMap<u64, Binding>,
     plaintext_seen: FxHashSet<IpAddr>,
+    rates: crate::fraud::CallRates,
     sources: FxHashMap<IpAddr, Source>,
     txs: FxHashMap<u64, Tx>,
     alerts: Vec<Alert>,
@@ -272,6 +274,7 @@ impl Engine {
             creds: FxHashMap::default(),
             bindings: FxHashMap::default(),
             plaintext_seen: FxHashSet::default(),
+            rates: crate::fraud::CallRates::default(),
             sources: FxHashMap::default(),
             txs: FxHashMap::default(),
             alerts: Vec::new(),
@@ -447,6 +450,7 @@ impl Engine {
             );
         }
         self.replay_check(ev, m);
+        self.call_checks(ev, m, method);
         // Remember the transaction for its response.
         if matches!(method, Method::Ack | Method::Cancel) {
             return;
@@ -480,6 +484,12 @@ impl Engine {
             h64(&(cid, cseq.seq, cseq.method)),
             Tx {
                 src: ev.src,
+                from_user: m
+                    .from()
+                    .and_then(|r| r.ok())
+                    .and_then(|n| n.uri.user)
+                    .map(lossy)
+                    .unwrap_or_default(),
                 method: static_method(method),
                 user,
                 credentials,
@@ -635,6 +645,26 @@ impl Engine {
             }
         }
         // TOLL-FRAUD-UNAUTH-CALL
+        if tx.method == Method::Invite && (200..300).contains(&code) && !tx.from_user.is_empty() {
+            let hits = self.rates.answered(
+                &tx.from_user,
+                h64(cid),
+                now,
+                &self.policy,
+                self.t.max_sources,
+            );
+            for (sev, why) in hits {
+                to_raise.push((
+                    AlertId::TollFraudRate,
+                    sev,
+                    tx.from_user.clone(),
+                    now,
+                    1,
+                    vec![why],
+                    crate::fraud::ACTION,
+                ));
+            }
+        }
         let inside = if self.policy.trusted.is_empty() {
             is_internal(ip)
         } else {
@@ -932,6 +962,103 @@ impl Engine {
         }
     }
 
+    /// Destination and rate checks on calls (initial INVITEs and BYEs).
+    fn call_checks(&mut self, ev: &SipEvent<'_>, m: &Message<'_>, method: Method<'_>) {
+        let now = ev.ts_nanos;
+        match method {
+            Method::Bye => {
+                if let Some(cid) = m.call_id() {
+                    let (ext, hits) = self.rates.ended(h64(cid), now, &self.policy);
+                    for (sev, why) in hits {
+                        let ext = ext.clone();
+                        self.raise(
+                            ev.src,
+                            (
+                                AlertId::TollFraudRate,
+                                sev,
+                                ext,
+                                now,
+                                1,
+                                vec![why],
+                                crate::fraud::ACTION,
+                            ),
+                        );
+                    }
+                }
+            }
+            Method::Invite => {
+                // Only initial INVITEs (no To tag) start a call.
+                if m.to()
+                    .and_then(|r| r.ok())
+                    .is_some_and(|t| t.tag().is_some())
+                {
+                    return;
+                }
+                let dialled = m
+                    .request_uri()
+                    .and_then(|r| r.ok())
+                    .and_then(|u| u.user)
+                    .map(lossy)
+                    .unwrap_or_default();
+                let ext = m
+                    .from()
+                    .and_then(|r| r.ok())
+                    .and_then(|n| n.uri.user)
+                    .map(lossy)
+                    .unwrap_or_default();
+                if dialled.is_empty() {
+                    return;
+                }
+                // Authenticated retries repeat the INVITE with the same Call-ID: count once.
+                let call = h64(m.call_id().unwrap_or_default());
+                if !self.rates.first_invite(call, now) {
+                    return;
+                }
+                if let Some(d) = crate::fraud::destination(&dialled) {
+                    if let Some((sev, why)) = crate::fraud::destination_risk(&d, &self.policy) {
+                        let evd = vec![format!("INVITE from {ext} to {dialled}: {why}")];
+                        self.raise(
+                            ev.src,
+                            (
+                                AlertId::TollFraudDestination,
+                                sev,
+                                dialled.clone(),
+                                now,
+                                1,
+                                evd,
+                                crate::fraud::ACTION,
+                            ),
+                        );
+                    }
+                }
+                if !ext.is_empty() {
+                    let hits = self.rates.call_started(
+                        &ext,
+                        &dialled,
+                        now,
+                        &self.policy,
+                        self.t.max_sources,
+                    );
+                    for (sev, why) in hits {
+                        self.raise(
+                            ev.src,
+                            (
+                                AlertId::TollFraudRate,
+                                sev,
+                                ext.clone(),
+                                now,
+                                1,
+                                vec![why],
+                                crate::fraud::ACTION,
+                            ),
+                        );
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
     fn replay_check(&mut self, ev: &SipEvent<'_>, m: &Message<'_>) {
         let Some(Ok(a)) = m.authorization().or_else(|| m.proxy_authorization()) else {
             return;
@@ -1009,6 +1136,7 @@ impl Engine {
 
     fn sweep(&mut self) {
         self.expire_txs();
+        self.rates.expire(self.now);
         let now0 = self.now;
         self.creds.retain(|_, (_, _, ts)| now0 - *ts <= 300 * NS);
         self.bindings

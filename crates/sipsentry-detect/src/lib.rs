@@ -12,8 +12,9 @@
 
 pub mod alert;
 pub mod engine;
+pub mod fraud;
 pub mod policy;
 
 pub use alert::{Action, Alert, AlertId, Severity};
 pub use engine::{Engine, Thresholds};
-pub use policy::{Net, Policy};
+pub use policy::{BusinessHours, CallLimits, Net, Policy};

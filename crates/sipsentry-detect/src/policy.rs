@@ -64,6 +64,64 @@ pub struct Policy {
     pub require_tls: bool,
     /// Media must be SRTP (RTP/SAVP, RTP/SAVPF or DTLS-SRTP).
     pub require_srtp: bool,
+    /// ISO 3166 codes calls may go to (empty: no restriction by country).
+    pub allowed_countries: Vec<String>,
+    /// Business hours, local time: (first minute of the day, last minute) and the offset of local
+    /// time from UTC in minutes; weekdays only when `weekdays_only`. `None`: not checked.
+    pub business_hours: Option<BusinessHours>,
+    /// Call-rate limits (warning, critical).
+    pub call_limits: CallLimits,
+}
+
+/// When calls are expected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BusinessHours {
+    /// First minute of the working day (e.g. 8*60).
+    pub start_min: u16,
+    /// Minute the working day ends (e.g. 18*60).
+    pub end_min: u16,
+    /// Local time minus UTC, minutes.
+    pub utc_offset_min: i16,
+    /// Saturday and Sunday are outside business hours.
+    pub weekdays_only: bool,
+}
+
+impl BusinessHours {
+    /// Whether packet time `ns` falls inside.
+    pub fn contains(&self, ns: i64) -> bool {
+        let local = ns.div_euclid(60_000_000_000) + i64::from(self.utc_offset_min);
+        let minute = local.rem_euclid(1440) as u16;
+        // 1970-01-01 was a Thursday: day 0 → Thursday.
+        let weekday = (local.div_euclid(1440) + 3).rem_euclid(7); // 0 = Monday
+        if self.weekdays_only && weekday >= 5 {
+            return false;
+        }
+        minute >= self.start_min && minute < self.end_min
+    }
+}
+
+/// Per-extension call limits, as (warning, critical) pairs; the OpenSIPS fraud_detection model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CallLimits {
+    /// Calls started per minute.
+    pub calls_per_minute: (u32, u32),
+    /// Calls up at once.
+    pub concurrent: (u32, u32),
+    /// Consecutive calls to the same 6-digit prefix.
+    pub sequential_same_prefix: (u32, u32),
+    /// Call duration, seconds.
+    pub duration_s: (u32, u32),
+}
+
+impl Default for CallLimits {
+    fn default() -> Self {
+        CallLimits {
+            calls_per_minute: (10, 30),
+            concurrent: (5, 10),
+            sequential_same_prefix: (10, 30),
+            duration_s: (3600, 4 * 3600),
+        }
+    }
 }
 
 impl Policy {

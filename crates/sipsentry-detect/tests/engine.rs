@@ -535,3 +535,70 @@ fn trusted_networks_are_never_banned_and_policy_crypto_checks() {
         "{ids:?}"
     );
 }
+
+#[test]
+fn toll_fraud_destination_and_rate() {
+    use sipsentry_detect::Policy;
+    let policy = Policy {
+        allowed_countries: vec!["GB".into()],
+        ..Policy::default()
+    };
+    let mut lab = Lab {
+        e: Engine::with_policy(policy),
+        t: 1_700_000_000 * S,
+    };
+    // A compromised extension dials a UK premium-rate number, then 12 calls to one foreign
+    // prefix within a minute.
+    lab.feed(
+        "198.51.100.9:5060",
+        PBX,
+        &req("INVITE", "00449098790000", "p0", 1, true, "x"),
+        S,
+    );
+    for i in 0..12 {
+        let n = format!("0097259912345{i}");
+        let m = req("INVITE", &n, &format!("q{i}"), 1, true, "x")
+            .replace(&format!("From: <sip:{n}@pbx>"), "From: <sip:1001@pbx>");
+        lab.feed("198.51.100.9:5060", PBX, &m, S);
+    }
+    lab.e.finish();
+    let ids: Vec<AlertId> = lab.e.alerts().iter().map(|a| a.id).collect();
+    assert!(ids.contains(&AlertId::TollFraudDestination), "{ids:?}");
+    assert!(ids.contains(&AlertId::TollFraudRate), "{ids:?}");
+    let premium = lab
+        .e
+        .alerts()
+        .iter()
+        .find(|a| a.id == AlertId::TollFraudDestination)
+        .unwrap();
+    assert!(
+        premium.evidence[0].contains("PremiumRate"),
+        "{:?}",
+        premium.evidence
+    );
+    // Domestic (allowed) calls at a normal pace raise nothing.
+    let policy = Policy {
+        allowed_countries: vec!["GB".into()],
+        ..Policy::default()
+    };
+    let mut lab = Lab {
+        e: Engine::with_policy(policy),
+        t: 1_700_000_000 * S,
+    };
+    for i in 0..5 {
+        lab.feed(
+            "198.51.100.9:5060",
+            PBX,
+            &req(
+                "INVITE",
+                &format!("+4420794600{i:02}"),
+                &format!("d{i}"),
+                1,
+                true,
+                "x",
+            ),
+            60 * S,
+        );
+    }
+    assert!(lab.ids().is_empty());
+}
