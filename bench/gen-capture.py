@@ -35,6 +35,8 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--sources", type=int, default=2000)
+    ap.add_argument("--distinct", action="store_true", help="every dialog from a new source (spoofed flood)")
+    ap.add_argument("--only-options", action="store_true", help="only OPTIONS requests, one per source (flood)")
     a = ap.parse_args()
     rnd = random.Random(a.seed)
     reg, r401, inv, ok = load("register_auth.sip"), load("401.sip"), load("invite_sdp.sip"), load("200_register.sip")
@@ -46,8 +48,14 @@ def main():
         dialog = 0
         while written < a.n:
             dialog += 1
-            k = rnd.randrange(a.sources)
-            src = bytes([198, 19, (k >> 8) & 0xFF, k & 0xFF])
+            k = rnd.randrange(a.sources) if not a.distinct else dialog - 1
+            if a.sources <= 65536:
+                src = bytes([198, 19, (k >> 8) & 0xFF, k & 0xFF])
+            else:
+                # Large source pools (spoofed-flood benchmarks) use 100.64.0.0/10: 4 M addresses.
+                # They only ever exist inside the file.
+                v = (100 << 24) | (64 << 16) | (k & 0x3FFFFF)
+                src = v.to_bytes(4, "big")
             sport = 5060 + (k % 7)
             ext = str(100 + k % 900).encode()
             cid = b"%016x" % rnd.getrandbits(64)
@@ -61,7 +69,12 @@ def main():
                          .replace(b"z9hG4bK-524287-1---a91b2c3d", branch)
                          .replace(b'"101"', b'"' + ext + b'"').replace(b"sip:101@", b"sip:" + ext + b"@")
                          .replace(b'username="101"', b'username="' + ext + b'"'))
-            if dialog % 4 == 0:
+            if a.only_options:
+                opt = (b"OPTIONS sip:100@pbx.example.com SIP/2.0\r\nVia: SIP/2.0/UDP 203.0.113.9;branch=" + branch +
+                       b"\r\nFrom: <sip:100@pbx.example.com>;tag=" + tag + b"\r\nTo: <sip:100@pbx.example.com>\r\nCall-ID: " + cid +
+                       b"\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nUser-Agent: friendly-scanner\r\nContent-Length: 0\r\n\r\n")
+                seq = [(True, opt)]
+            elif dialog % 4 == 0:
                 seq = [(True, sub(inv)), (False, sub(r401).replace(b"CSeq: 1 REGISTER", b"CSeq: 2 INVITE"))]
             else:
                 seq = [(True, sub(reg)), (False, sub(r401)), (True, sub(reg)), (False, sub(ok))]

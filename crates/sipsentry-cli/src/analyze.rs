@@ -195,6 +195,17 @@ pub fn run(a: &Args) -> Result<u8> {
     engine.finish();
     let doc = analyze_out::summary_json(&summary, json!(inputs));
     let alerts = analyze_out::alerts_json(engine.alerts());
+    if !engine.suppressed().is_empty() {
+        let s: Vec<String> = engine
+            .suppressed()
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
+        eprintln!(
+            "sipsentry: warning: alert cap reached; not listed: {}",
+            s.join(", ")
+        );
+    }
     let w = match a.format {
         AnalyzeFormat::Json => {
             serde_json::to_writer_pretty(&mut out, &json!({ "summary": doc, "alerts": alerts }))

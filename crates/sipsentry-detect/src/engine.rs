@@ -41,6 +41,9 @@ pub struct Thresholds {
     pub max_sources: usize,
     /// Most open request/response pairs tracked.
     pub max_transactions: usize,
+    /// Most distinct alerts kept; past it new ones are only counted (see
+    /// [`Engine::suppressed`]), so a flood from a million spoofed sources cannot exhaust memory.
+    pub max_alerts: usize,
 }
 
 impl Default for Thresholds {
@@ -58,6 +61,7 @@ impl Default for Thresholds {
             ban_secs: 3600,
             max_sources: 100_000,
             max_transactions: 200_000,
+            max_alerts: 20_000,
         }
     }
 }
@@ -198,6 +202,7 @@ pub struct Engine {
     events: u64,
     /// Sources dropped because of `max_sources` (visible in stats).
     pub evicted_sources: u64,
+    suppressed: std::collections::BTreeMap<AlertId, u64>,
 }
 
 fn h64<T: Hash + ?Sized>(v: &T) -> u64 {
@@ -282,12 +287,18 @@ impl Engine {
             now: i64::MIN,
             events: 0,
             evicted_sources: 0,
+            suppressed: std::collections::BTreeMap::new(),
         }
     }
 
     /// Alerts so far, in the order they were first raised.
     pub fn alerts(&self) -> &[Alert] {
         &self.alerts
+    }
+
+    /// Alerts not kept because of [`Thresholds::max_alerts`], by kind.
+    pub fn suppressed(&self) -> &std::collections::BTreeMap<AlertId, u64> {
+        &self.suppressed
     }
 
     /// Sources with state (for memory tests).
@@ -327,9 +338,6 @@ impl Engine {
     fn source(&mut self, ip: IpAddr) -> Option<&mut Source> {
         if !self.sources.contains_key(&ip) {
             if self.sources.len() >= self.t.max_sources {
-                self.sweep();
-            }
-            if self.sources.len() >= self.t.max_sources {
                 // Still full: drop the stalest eighth so new attackers stay visible.
                 let mut v: Vec<(i64, IpAddr)> =
                     self.sources.iter().map(|(k, s)| (s.last_ns, *k)).collect();
@@ -364,6 +372,9 @@ impl Engine {
                 a.count = a.count.max(count);
                 a.severity = a.severity.max(sev);
                 a.source = src;
+            }
+            None if self.alerts.len() >= self.t.max_alerts => {
+                *self.suppressed.entry(id).or_default() += 1;
             }
             None => {
                 self.index.insert((src.ip(), id), self.alerts.len());

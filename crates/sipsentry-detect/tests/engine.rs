@@ -602,3 +602,31 @@ fn toll_fraud_destination_and_rate() {
     }
     assert!(lab.ids().is_empty());
 }
+
+#[test]
+fn alerts_are_capped_and_counted() {
+    let t = Thresholds {
+        max_alerts: 100,
+        ..Thresholds::default()
+    };
+    let mut lab = Lab::new(t);
+    for i in 0..1000u32 {
+        let src = format!("198.18.{}.{}:5060", i >> 8, i & 255);
+        lab.feed(
+            &src,
+            PBX,
+            &req(
+                "OPTIONS",
+                "100",
+                &format!("o{i}"),
+                1,
+                false,
+                "friendly-scanner",
+            ),
+            1000,
+        );
+    }
+    lab.e.finish();
+    assert_eq!(lab.e.alerts().len(), 100);
+    assert_eq!(lab.e.suppressed().get(&AlertId::SipScanner), Some(&900));
+}
