@@ -1176,6 +1176,128 @@ impl Engine {
 
 type Raised = (AlertId, Severity, String, i64, u64, Vec<String>, Action);
 
+/// What a PBX security log line tells the detectors (mapped by the binary from the log parser's
+/// event kinds; the detectors do not depend on log formats).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogSignal {
+    /// Wrong password / challenge-response failed / AMI login failed.
+    AuthFailure,
+    /// No such user, peer, endpoint or extension: enumeration evidence, and a failure (fail2ban
+    /// counts these lines too).
+    UnknownUser,
+    /// Rejected by an ACL.
+    AclReject,
+    /// A successful authentication.
+    AuthSuccess,
+}
+
+impl Engine {
+    /// Feeds one event from a PBX security log. `service` names the log (asterisk, freeswitch,
+    /// 3cx, kamailio) for the evidence.
+    pub fn on_log_event(
+        &mut self,
+        ts: i64,
+        src: SocketAddr,
+        signal: LogSignal,
+        user: &str,
+        service: &str,
+    ) {
+        self.now = self.now.max(ts);
+        self.events += 1;
+        if self.events % 4096 == 0 {
+            self.sweep();
+        }
+        let t = self.t;
+        let user_h = h64(user);
+        let mut out: Vec<Raised> = vec![];
+        {
+            let Some(s) = self.source(src.ip()) else {
+                return;
+            };
+            s.last_ns = ts;
+            s.port = src.port();
+            match signal {
+                LogSignal::AuthFailure | LogSignal::AclReject | LogSignal::UnknownUser => {
+                    s.fail_times.push_back(ts);
+                    while s.fail_times.len() > t.auth_fail_max as usize {
+                        s.fail_times.pop_front();
+                    }
+                    s.fail_total += 1;
+                    if s.fail_by_user.len() < 64 || s.fail_by_user.contains_key(&user_h) {
+                        *s.fail_by_user.entry(user_h).or_default() += 1;
+                    }
+                    if s.fail_targets.len() < 5
+                        && !user.is_empty()
+                        && !s.fail_targets.iter().any(|x| x == user)
+                    {
+                        s.fail_targets.push(user.to_string());
+                    }
+                    if s.fail_times.len() >= t.auth_fail_max as usize {
+                        let first = *s.fail_times.front().unwrap_or(&ts);
+                        if ts - first <= i64::from(t.auth_fail_window_s) * NS {
+                            let what = match signal {
+                                LogSignal::AclReject => "ACL rejections",
+                                LogSignal::UnknownUser => "attempts for unknown users",
+                                _ => "failed authentications",
+                            };
+                            out.push((
+                                AlertId::AuthBruteforce,
+                                Severity::High,
+                                s.fail_targets.join(","),
+                                first,
+                                u64::from(s.fail_total),
+                                vec![
+                                    format!("{} {what} in the {service} log", s.fail_total),
+                                    format!("targets: {}", s.fail_targets.join(", ")),
+                                ],
+                                Action::Ban { secs: t.ban_secs },
+                            ));
+                        }
+                    }
+                    if signal == LogSignal::UnknownUser && !user.is_empty() {
+                        if ts - s.enum_start > i64::from(t.enum_window_s) * NS {
+                            s.enum_start = ts;
+                            s.not_found.clear();
+                        }
+                        if s.not_found.len() < (t.enum_distinct_users as usize) * 4 {
+                            s.not_found.insert(user_h);
+                        }
+                        if s.enum_examples.len() < 5 {
+                            s.enum_examples
+                                .push(format!("{service}: unknown user {user}"));
+                        }
+                        if let Some(r) = enum_check(s, &t, ts) {
+                            out.push(r);
+                        }
+                    }
+                }
+                LogSignal::AuthSuccess => {
+                    let n = s.fail_by_user.get(&user_h).copied().unwrap_or(0);
+                    if n >= t.success_after_failures {
+                        out.push((
+                            AlertId::AuthSuccessAfterFailures,
+                            Severity::Critical,
+                            user.to_string(),
+                            ts,
+                            u64::from(n),
+                            vec![format!("{service}: '{user}' authenticated after {n} failures from this source: the password was likely guessed — change it")],
+                            Action::Investigate,
+                        ));
+                    }
+                }
+            }
+        }
+        if matches!(signal, LogSignal::AuthFailure) {
+            if let Some(r) = self.distributed(src.ip(), user, ts) {
+                out.push(r);
+            }
+        }
+        for r in out {
+            self.raise(src, r);
+        }
+    }
+}
+
 fn enum_check(s: &Source, t: &Thresholds, now: i64) -> Option<Raised> {
     let unresolved: Vec<&String> = s
         .challenged

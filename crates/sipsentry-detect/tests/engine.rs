@@ -630,3 +630,38 @@ fn alerts_are_capped_and_counted() {
     assert_eq!(lab.e.alerts().len(), 100);
     assert_eq!(lab.e.suppressed().get(&AlertId::SipScanner), Some(&900));
 }
+
+#[test]
+fn log_signals_feed_the_same_detectors() {
+    use sipsentry_detect::LogSignal;
+    let mut e = Engine::new(Thresholds::default());
+    let src: SocketAddr = "198.51.100.66:5060".parse().unwrap();
+    let t0 = 1_700_000_000 * S;
+    for i in 0..5 {
+        e.on_log_event(t0 + i * S, src, LogSignal::AuthFailure, "6001", "asterisk");
+    }
+    let other: SocketAddr = "198.51.100.67:5060".parse().unwrap();
+    for i in 0..12 {
+        e.on_log_event(
+            t0 + i * S,
+            other,
+            LogSignal::UnknownUser,
+            &format!("{}", 100 + i),
+            "freeswitch",
+        );
+    }
+    e.finish();
+    let ids: Vec<(String, AlertId)> = e
+        .alerts()
+        .iter()
+        .map(|a| (a.source.ip().to_string(), a.id))
+        .collect();
+    assert!(
+        ids.contains(&("198.51.100.66".into(), AlertId::AuthBruteforce)),
+        "{ids:?}"
+    );
+    assert!(
+        ids.contains(&("198.51.100.67".into(), AlertId::SipEnumeration)),
+        "{ids:?}"
+    );
+}
