@@ -34,7 +34,7 @@ def main():
     ap.add_argument("n", type=int)
     ap.add_argument("out")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--sources", type=int, default=2000)
+    ap.add_argument("--sources", type=int, default=20000)
     ap.add_argument("--distinct", action="store_true", help="every dialog from a new source (spoofed flood)")
     ap.add_argument("--only-options", action="store_true", help="only OPTIONS requests, one per source (flood)")
     a = ap.parse_args()
@@ -57,7 +57,9 @@ def main():
                 v = (100 << 24) | (64 << 16) | (k & 0x3FFFFF)
                 src = v.to_bytes(4, "big")
             sport = 5060 + (k % 7)
-            ext = str(100 + k % 900).encode()
+            ext = str(1000 + k).encode()
+            nonce = b"%032x" % rnd.getrandbits(128)
+            resp = b"%032x" % rnd.getrandbits(128)
             cid = b"%016x" % rnd.getrandbits(64)
             tag = b"%08x" % rnd.getrandbits(32)
             branch = b"z9hG4bK-%012x" % rnd.getrandbits(48)
@@ -68,16 +70,32 @@ def main():
                          .replace(b"z9hG4bK-524287-1---7f2a1c", branch)
                          .replace(b"z9hG4bK-524287-1---a91b2c3d", branch)
                          .replace(b'"101"', b'"' + ext + b'"').replace(b"sip:101@", b"sip:" + ext + b"@")
-                         .replace(b'username="101"', b'username="' + ext + b'"'))
+                         .replace(b'username="101"', b'username="' + ext + b'"')
+                         .replace(b"414d535c1b2c3d4e5f60718293a4b5c6", nonce).replace(b"414d535c1b2c3d4e5f60718293a4b5c7", nonce)
+                         .replace(b"5f2c8d9e0a1b3c4d5e6f708192a3b4c5", resp).replace(b"0a1b2c3d4e5f60718293a4b5c6d7e8f9", resp))
+            def benign_invite(m):
+                # First INVITE of a call: no credentials yet, plain RTP (no SDES keys over UDP).
+                lines = [l for l in m.split(b"\r\n") if not l.startswith(b"Authorization:")]
+                m = b"\r\n".join(lines)
+                head, _, body = m.partition(b"\r\n\r\n")
+                body = b"".join(l + b"\r\n" for l in body.split(b"\r\n") if l and not l.startswith(b"a=crypto"))
+                body = body.replace(b"RTP/SAVP", b"RTP/AVP")
+                head = b"\r\n".join(l if not l.startswith(b"Content-Length:") else b"Content-Length: %d" % len(body) for l in head.split(b"\r\n"))
+                return head + b"\r\n\r\n" + body
             if a.only_options:
                 opt = (b"OPTIONS sip:100@pbx.example.com SIP/2.0\r\nVia: SIP/2.0/UDP 203.0.113.9;branch=" + branch +
                        b"\r\nFrom: <sip:100@pbx.example.com>;tag=" + tag + b"\r\nTo: <sip:100@pbx.example.com>\r\nCall-ID: " + cid +
                        b"\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nUser-Agent: friendly-scanner\r\nContent-Length: 0\r\n\r\n")
                 seq = [(True, opt)]
             elif dialog % 4 == 0:
-                seq = [(True, sub(inv)), (False, sub(r401).replace(b"CSeq: 1 REGISTER", b"CSeq: 2 INVITE"))]
+                challenge = (sub(r401).replace(b"CSeq: 1 REGISTER", b"CSeq: 2 INVITE")
+                             .replace(b"401 Unauthorized", b"407 Proxy Authentication Required")
+                             .replace(b"WWW-Authenticate", b"Proxy-Authenticate"))
+                seq = [(True, benign_invite(sub(inv))), (False, challenge)]
             else:
-                seq = [(True, sub(reg)), (False, sub(r401)), (True, sub(reg)), (False, sub(ok))]
+                # A real client: first REGISTER without credentials, challenged, then with them.
+                first = b"\r\n".join(l for l in sub(reg).split(b"\r\n") if not l.startswith(b"Authorization:"))
+                seq = [(True, first), (False, sub(r401)), (True, sub(reg).replace(b"CSeq: 2", b"CSeq: 3")), (False, sub(ok).replace(b"CSeq: 2", b"CSeq: 3"))]
             for to_pbx, msg in seq:
                 if written >= a.n:
                     break

@@ -124,7 +124,8 @@ struct Source {
     malformed: u32,
     /// Failures per target user (a guessed password shows as many failures for *one* account,
     /// then success; a human trying several accounts does not).
-    fail_by_user: FxHashMap<u64, u32>,
+    /// Per account: (start of the current window, failures in it).
+    fail_by_user: FxHashMap<u64, (i64, u32)>,
 }
 
 struct Target {
@@ -170,6 +171,13 @@ pub fn looks_like_sqli(v: &[u8]) -> bool {
     if v.len() > 4096 {
         return false;
     }
+    // Fast path (every message pays this): ordinary names and numbers have none of these.
+    let special = v
+        .iter()
+        .any(|b| matches!(b, b'\'' | b'(' | b';' | b'/' | b'%' | b'='));
+    if !special && !v.windows(6).any(|w| w.eq_ignore_ascii_case(b"select")) {
+        return false;
+    }
     let lower: Vec<u8> = v.iter().map(u8::to_ascii_lowercase).collect();
     let unescaped = sipsentry_sip::lex::percent_decode(&lower);
     SQLI.iter().any(|p| memfind(&unescaped, p.as_bytes()))
@@ -178,6 +186,8 @@ pub fn looks_like_sqli(v: &[u8]) -> bool {
 struct Tx {
     src: SocketAddr,
     from_user: String,
+    /// The account the credentials were for (digest username), when sent.
+    auth_user: Option<String>,
     method: Method<'static>,
     user: String,
     credentials: bool,
@@ -203,6 +213,9 @@ pub struct Engine {
     /// Sources dropped because of `max_sources` (visible in stats).
     pub evicted_sources: u64,
     suppressed: std::collections::BTreeMap<AlertId, u64>,
+    /// Alerts raised or updated so far (cheap per-message bookkeeping for callers).
+    raised: u64,
+    last_sweep: i64,
 }
 
 fn h64<T: Hash + ?Sized>(v: &T) -> u64 {
@@ -288,6 +301,8 @@ impl Engine {
             events: 0,
             evicted_sources: 0,
             suppressed: std::collections::BTreeMap::new(),
+            raised: 0,
+            last_sweep: i64::MIN,
         }
     }
 
@@ -309,20 +324,17 @@ impl Engine {
     /// Feeds one SIP event and its parsed message. Returns how many alerts were raised or
     /// updated by it.
     pub fn on_message(&mut self, ev: &SipEvent<'_>, m: &Message<'_>) -> usize {
-        let before = self.alerts.iter().map(|a| a.count).sum::<u64>() + self.alerts.len() as u64;
+        let before = self.raised;
         self.now = self.now.max(ev.ts_nanos);
         self.events += 1;
-        if self.events % 4096 == 0 {
-            self.sweep();
-        }
+        self.maybe_sweep();
         self.content_checks(ev, m);
         if m.is_request() {
             self.request(ev, m);
         } else if m.is_response() {
             self.response(ev, m);
         }
-        let after = self.alerts.iter().map(|a| a.count).sum::<u64>() + self.alerts.len() as u64;
-        (after - before) as usize
+        (self.raised - before) as usize
     }
 
     /// End of input: evaluates what needs the transaction timeout to have passed.
@@ -365,6 +377,7 @@ impl Engine {
             }
         }
         let now = self.now;
+        self.raised += 1;
         match self.index.get(&(src.ip(), id)) {
             Some(&i) => {
                 let a = &mut self.alerts[i];
@@ -487,8 +500,10 @@ impl Engine {
         let external = method == Method::Invite && is_external_number(&user);
         if self.txs.len() >= t.max_transactions {
             self.expire_txs();
-            if self.txs.len() >= t.max_transactions {
-                return;
+            // Still full of live transactions (a flood of unanswered requests): start over rather
+            // than scan the table again on every insert.
+            if self.txs.len() >= t.max_transactions * 9 / 10 {
+                self.txs.clear();
             }
         }
         self.txs.insert(
@@ -501,6 +516,12 @@ impl Engine {
                     .and_then(|n| n.uri.user)
                     .map(lossy)
                     .unwrap_or_default(),
+                auth_user: m
+                    .authorization()
+                    .or_else(|| m.proxy_authorization())
+                    .and_then(|r| r.ok())
+                    .and_then(|a| a.param(b"username"))
+                    .map(lossy),
                 method: static_method(method),
                 user,
                 credentials,
@@ -539,6 +560,9 @@ impl Engine {
                     .is_some_and(|v| v.eq_ignore_ascii_case(b"true"))
             });
         let user_h = h64(tx.user.as_str());
+        // Authentication is about an account (the digest username), not the callee of an INVITE.
+        let account = tx.auth_user.clone().unwrap_or_else(|| tx.user.clone());
+        let acct_h = h64(account.as_str());
         let method_name = lossy(tx.method.as_bytes());
         let mut to_raise: Vec<Raised> = vec![];
         {
@@ -551,11 +575,15 @@ impl Engine {
                     s.fail_times.pop_front();
                 }
                 s.fail_total += 1;
-                if s.fail_by_user.len() < 64 || s.fail_by_user.contains_key(&user_h) {
-                    *s.fail_by_user.entry(user_h).or_default() += 1;
+                if s.fail_by_user.len() < 64 || s.fail_by_user.contains_key(&acct_h) {
+                    bump_window(
+                        s.fail_by_user.entry(acct_h).or_insert((now, 0)),
+                        now,
+                        t.auth_fail_window_s,
+                    );
                 }
-                if s.fail_targets.len() < 5 && !s.fail_targets.contains(&tx.user) {
-                    s.fail_targets.push(tx.user.clone());
+                if s.fail_targets.len() < 5 && !s.fail_targets.contains(&account) {
+                    s.fail_targets.push(account.clone());
                 }
                 if s.fail_times.len() >= t.auth_fail_max as usize {
                     let first = *s.fail_times.front().unwrap_or(&now);
@@ -577,7 +605,7 @@ impl Engine {
                     }
                 }
             }
-            let user_fails = s.fail_by_user.get(&user_h).copied().unwrap_or(0);
+            let user_fails = recent(s.fail_by_user.get(&acct_h), now, t.auth_fail_window_s);
             if tx.credentials
                 && (200..300).contains(&code)
                 && user_fails >= t.success_after_failures
@@ -585,10 +613,10 @@ impl Engine {
                 to_raise.push((
                     AlertId::AuthSuccessAfterFailures,
                     Severity::Critical,
-                    tx.user.clone(),
+                    account.clone(),
                     now,
                     u64::from(user_fails),
-                    vec![format!("{method_name} for '{}' succeeded after {} failed authentications for this account from this source: the password was likely guessed — change it", tx.user, user_fails)],
+                    vec![format!("{method_name} for '{}' succeeded after {} failed authentications for this account from this source: the password was likely guessed — change it", account, user_fails)],
                     Action::Investigate,
                 ));
             }
@@ -637,7 +665,7 @@ impl Engine {
         }
         let failed = tx.credentials && matches!(code, 401 | 403 | 407) && !stale;
         if failed {
-            if let Some(r) = self.distributed(ip, &tx.user, now) {
+            if let Some(r) = self.distributed(ip, &account, now) {
                 to_raise.push(r);
             }
         }
@@ -825,15 +853,10 @@ impl Engine {
         });
         let mut sqli_field: Option<(&'static str, String)> = None;
         if m.is_request() {
+            let from = m.from().and_then(|r| r.ok());
             let fields: [(&'static str, Option<&[u8]>); 4] = [
-                (
-                    "From display name",
-                    m.from().and_then(|r| r.ok()).and_then(|n| n.display_raw),
-                ),
-                (
-                    "From user",
-                    m.from().and_then(|r| r.ok()).and_then(|n| n.uri.user),
-                ),
+                ("From display name", from.and_then(|n| n.display_raw)),
+                ("From user", from.and_then(|n| n.uri.user)),
                 (
                     "To user",
                     m.to().and_then(|r| r.ok()).and_then(|n| n.uri.user),
@@ -1077,18 +1100,25 @@ impl Engine {
         if !a.is_digest() {
             return;
         }
-        let (Some(resp), Some(nonce)) = (a.param(b"response"), a.param(b"nonce")) else {
+        // One pass over the parameters (this runs for every authenticated request).
+        let (mut resp, mut nonce, mut nc, mut user, mut cnonce, mut uri) =
+            (None, None, None, None, None, None);
+        for p in a.params() {
+            let v = p.value.map(sipsentry_sip::lex::unquote);
+            match p.name.len() {
+                8 if p.name.eq_ignore_ascii_case(b"response") => resp = v,
+                8 if p.name.eq_ignore_ascii_case(b"username") => user = v,
+                5 if p.name.eq_ignore_ascii_case(b"nonce") => nonce = v,
+                2 if p.name.eq_ignore_ascii_case(b"nc") => nc = v,
+                6 if p.name.eq_ignore_ascii_case(b"cnonce") => cnonce = v,
+                3 if p.name.eq_ignore_ascii_case(b"uri") => uri = v,
+                _ => {}
+            }
+        }
+        let (Some(resp), Some(nonce)) = (resp, nonce) else {
             return;
         };
-        let nc = a.param(b"nc");
-        let key = h64(&(
-            a.param(b"username"),
-            nonce,
-            nc,
-            a.param(b"cnonce"),
-            resp,
-            a.param(b"uri"),
-        ));
+        let key = h64(&(user, nonce, nc, cnonce, resp, uri));
         let tx = h64(&(m.call_id(), m.header_value(HeaderName::CSeq)));
         let now = ev.ts_nanos;
         let ip = ev.src.ip();
@@ -1100,7 +1130,7 @@ impl Engine {
                 // Without qop (RFC 2069) clients legitimately reuse a nonce for the same request
                 // line; only another source reusing it is suspect. With qop, nc must grow.
                 if other_source || nc.is_some() {
-                    let user = a.param(b"username").map(lossy).unwrap_or_default();
+                    let user = user.map(lossy).unwrap_or_default();
                     let why = if other_source {
                         format!("credentials first sent by {first_ip} replayed from {ip}")
                     } else {
@@ -1132,10 +1162,11 @@ impl Engine {
                 if self.creds.len() >= self.t.max_transactions {
                     let now2 = now;
                     self.creds.retain(|_, (_, _, ts)| now2 - *ts <= 300 * NS);
+                    if self.creds.len() >= self.t.max_transactions * 9 / 10 {
+                        self.creds.clear();
+                    }
                 }
-                if self.creds.len() < self.t.max_transactions {
-                    self.creds.insert(key, (ip, tx, now));
-                }
+                self.creds.insert(key, (ip, tx, now));
             }
         }
     }
@@ -1143,6 +1174,15 @@ impl Engine {
     fn expire_txs(&mut self) {
         let now = self.now;
         self.txs.retain(|_, t| now - t.ts <= TX_TIMEOUT_NS);
+    }
+
+    /// Sweeps every 30 s of packet time (or 1 M events): expiry windows are 32 s and more, so
+    /// a finer sweep only costs time.
+    fn maybe_sweep(&mut self) {
+        if self.now.saturating_sub(self.last_sweep) > 30 * NS || self.events % (1 << 20) == 0 {
+            self.last_sweep = self.now;
+            self.sweep();
+        }
     }
 
     fn sweep(&mut self) {
@@ -1176,6 +1216,24 @@ impl Engine {
 
 type Raised = (AlertId, Severity, String, i64, u64, Vec<String>, Action);
 
+/// Counts a failure in a fixed window that restarts when it is older than `window_s`.
+fn bump_window(w: &mut (i64, u32), now: i64, window_s: u32) {
+    if now - w.0 > i64::from(window_s) * NS {
+        *w = (now, 0);
+    }
+    w.1 += 1;
+}
+
+/// Failures in the current window, if it is still open at `now`. Failures spread over a long
+/// time (a client whose server rotates nonces without `stale=true`, as in a real 2005 capture)
+/// do not add up to a guessed password.
+fn recent(w: Option<&(i64, u32)>, now: i64, window_s: u32) -> u32 {
+    match w {
+        Some(&(start, n)) if now - start <= i64::from(window_s) * NS => n,
+        _ => 0,
+    }
+}
+
 /// What a PBX security log line tells the detectors (mapped by the binary from the log parser's
 /// event kinds; the detectors do not depend on log formats).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -1204,9 +1262,7 @@ impl Engine {
     ) {
         self.now = self.now.max(ts);
         self.events += 1;
-        if self.events % 4096 == 0 {
-            self.sweep();
-        }
+        self.maybe_sweep();
         let t = self.t;
         let user_h = h64(user);
         let mut out: Vec<Raised> = vec![];
@@ -1224,7 +1280,11 @@ impl Engine {
                     }
                     s.fail_total += 1;
                     if s.fail_by_user.len() < 64 || s.fail_by_user.contains_key(&user_h) {
-                        *s.fail_by_user.entry(user_h).or_default() += 1;
+                        bump_window(
+                            s.fail_by_user.entry(user_h).or_insert((ts, 0)),
+                            ts,
+                            t.auth_fail_window_s,
+                        );
                     }
                     if s.fail_targets.len() < 5
                         && !user.is_empty()
@@ -1272,7 +1332,7 @@ impl Engine {
                     }
                 }
                 LogSignal::AuthSuccess => {
-                    let n = s.fail_by_user.get(&user_h).copied().unwrap_or(0);
+                    let n = recent(s.fail_by_user.get(&user_h), ts, t.auth_fail_window_s);
                     if n >= t.success_after_failures {
                         out.push((
                             AlertId::AuthSuccessAfterFailures,
@@ -1299,6 +1359,10 @@ impl Engine {
 }
 
 fn enum_check(s: &Source, t: &Thresholds, now: i64) -> Option<Raised> {
+    // Cheap exit first: the sweep runs this for every tracked source.
+    if s.not_found.len() + s.challenged.len() < t.enum_distinct_users as usize {
+        return None;
+    }
     let unresolved: Vec<&String> = s
         .challenged
         .values()
