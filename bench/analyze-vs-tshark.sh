@@ -35,7 +35,20 @@ for n in 100000 1000000; do
     /usr/bin/time -f "tshark-$n %e s %M KB" tshark -r "$f" -Y sip > /dev/null 2>> "$tmp/times.txt" || true
   done
 done
-grep -E " s [0-9]+ KB$" "$tmp/times.txt" | sort | awk '
-  { key=$1; t=$2; m=$4; n[key]++; ts[key, n[key]]=t; mem[key]=(m>mem[key]?m:mem[key]) }
-  END { for (k in n) { c=n[k]; for(i=1;i<=c;i++) a[i]=ts[k,i]; asort(a); med=a[int((c+1)/2)];
-        printf "%-16s median %7.2f s  peak RSS %8d KB  (%d runs)\n", k, med, mem[k], c; delete a } }' | sort
+python3 - "$tmp/times.txt" <<'PY'
+import collections, statistics, sys
+runs = collections.defaultdict(list); mem = collections.defaultdict(int)
+for line in open(sys.argv[1]):
+    p = line.split()
+    if len(p) == 5 and p[2] == "s" and p[4] == "KB":
+        runs[p[0]].append(float(p[1])); mem[p[0]] = max(mem[p[0]], int(p[3]))
+for k in sorted(runs):
+    print(f"{k:<16} median {statistics.median(runs[k]):7.2f} s  peak RSS {mem[k]:8d} KB  ({len(runs[k])} runs)")
+for n in ("100000", "1000000"):
+    t = runs.get(f"tshark-{n}")
+    if t:
+        for mode in ("summary", "jsonl", "table"):
+            o = runs.get(f"{mode}-{n}")
+            if o:
+                print(f"ratio tshark/{mode} at {n}: {statistics.median(t) / statistics.median(o):.1f}x")
+PY
