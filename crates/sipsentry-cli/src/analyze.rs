@@ -8,7 +8,7 @@ use sipsentry_capture::{Config as CaptureConfig, Decoder, PcapReader};
 use sipsentry_ingest::summary::{Summary, SummaryLimits};
 use sipsentry_ingest::{Ingest, IngestConfig, SipEvent};
 use sipsentry_sip::{Limits, Message};
-use std::io::{BufWriter, IsTerminal, Write};
+use std::io::{BufRead, BufWriter, IsTerminal, Read, Write};
 use std::path::PathBuf;
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum, Default)]
@@ -44,6 +44,85 @@ pub struct Args {
     /// Never show a progress bar (it is shown only when stderr is a terminal).
     #[arg(long)]
     no_progress: bool,
+}
+
+/// Captures are recognised by their magic (pcap in either byte order and resolution, pcapng,
+/// gzip); anything else is read as a PBX log.
+fn looks_like_capture(r: &mut impl std::io::BufRead) -> Result<bool> {
+    let head = r.fill_buf().context("reading input")?;
+    let magic: [&[u8]; 6] = [
+        &[0xd4, 0xc3, 0xb2, 0xa1],
+        &[0xa1, 0xb2, 0xc3, 0xd4],
+        &[0x4d, 0x3c, 0xb2, 0xa1],
+        &[0xa1, 0xb2, 0x3c, 0x4d],
+        &[0x0a, 0x0d, 0x0d, 0x0a],
+        &[0x1f, 0x8b],
+    ];
+    Ok(magic.iter().any(|m| head.starts_with(m)))
+}
+
+/// Longest log line read (longer ones are cut: the parser caps at 8 KiB anyway).
+const MAX_LOG_LINE: usize = 64 * 1024;
+
+fn analyze_log(path: &std::path::Path, mut r: impl std::io::BufRead, engine: &mut sipsentry_detect::Engine) -> Result<serde_json::Value> {
+    use sipsentry_detect::LogSignal;
+    use sipsentry_logs::{LineContext, LogEventKind, LogParser};
+    // Year-less syslog dates take the year the file was last written.
+    let year = std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| 1970 + (d.as_secs() / 31_556_952) as i32)
+        .unwrap_or(1970);
+    let mut parser = LogParser::new(LineContext::new(year));
+    let mut by_kind: std::collections::BTreeMap<&'static str, u64> = Default::default();
+    let mut last_ts = 0i64;
+    let mut lines = 0u64;
+    let mut buf = Vec::with_capacity(1024);
+    let mut handle = |ev: sipsentry_logs::LogEvent<'_>, last_ts: &mut i64| {
+        *by_kind.entry(ev.kind.as_str()).or_default() += 1;
+        let ts = ev.ts.unwrap_or(*last_ts);
+        *last_ts = ts;
+        let signal = match ev.kind {
+            LogEventKind::AuthFailure | LogEventKind::ManagerAuthFailure => Some(LogSignal::AuthFailure),
+            LogEventKind::UnknownUser => Some(LogSignal::UnknownUser),
+            LogEventKind::AclReject | LogEventKind::FloodOrBlocked | LogEventKind::PolicyViolation => Some(LogSignal::AclReject),
+            LogEventKind::AuthSuccess => Some(LogSignal::AuthSuccess),
+            _ => None,
+        };
+        if let Some(sig) = signal {
+            let user = ev.user_lossy().map(|u| u.into_owned()).unwrap_or_default();
+            let src = std::net::SocketAddr::new(ev.source, ev.source_port.unwrap_or(0));
+            engine.on_log_event(ts, src, sig, &user, ev.service);
+        }
+    };
+    loop {
+        buf.clear();
+        let n = (&mut r).take(MAX_LOG_LINE as u64).read_until(b'\n', &mut buf).context("reading log")?;
+        if n == 0 {
+            break;
+        }
+        if !buf.ends_with(b"\n") && buf.len() >= MAX_LOG_LINE {
+            // Skip the rest of an overlong line.
+            let mut sink = Vec::new();
+            loop {
+                sink.clear();
+                let m = (&mut r).take(MAX_LOG_LINE as u64).read_until(b'\n', &mut sink)?;
+                if m == 0 || sink.ends_with(b"\n") {
+                    break;
+                }
+            }
+        }
+        lines += 1;
+        parser.push_line(&buf, |ev| handle(ev, &mut last_ts));
+    }
+    parser.finish(|ev| handle(ev, &mut last_ts));
+    Ok(json!({
+        "file": path.display().to_string(),
+        "format": "log",
+        "lines": lines,
+        "log_events_by_kind": by_kind,
+    }))
 }
 
 struct Counting<R> {
@@ -84,11 +163,14 @@ pub fn run(a: &Args) -> Result<u8> {
             let size = f.metadata().ok().map(|m| m.len());
             (Box::new(f), size)
         };
+        let mut reader = std::io::BufReader::with_capacity(1 << 16, reader);
+        if !looks_like_capture(&mut reader)? {
+            let stats = analyze_log(path, reader, &mut engine)?;
+            inputs.push(stats);
+            continue;
+        }
         let read = std::rc::Rc::new(std::cell::Cell::new(0u64));
-        let counting = Counting {
-            inner: std::io::BufReader::with_capacity(1 << 16, reader),
-            read: read.clone(),
-        };
+        let counting = Counting { inner: reader, read: read.clone() };
         let mut pcap = PcapReader::new(counting)
             .with_context(|| format!("{}: not a pcap or pcapng capture", path.display()))?;
         let bar = if !a.no_progress && std::io::stderr().is_terminal() {

@@ -244,3 +244,35 @@ fn policy_trusted_source_is_never_banned_and_bad_policy_is_refused() {
     assert!(err.contains("auth_fial_max"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// CrowdSec's own hub tests (tests/vectors/logs/crowdsec, see INDEX.md there): for every test
+/// whose scenario asserts a ban, `analyze` on the same log bans the same source — and nothing
+/// else. Log files are recognised by content (not a capture magic).
+#[test]
+fn crowdsec_scenario_decisions_agree() {
+    let dir = root().join("tests/vectors/logs/crowdsec");
+    let mut checked = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let d = e.unwrap().path();
+        let assert = std::fs::read_to_string(d.join("scenario.assert")).unwrap_or_default();
+        let Some(ip) = assert.lines().find_map(|l| {
+            l.strip_prefix('"').and_then(|r| r.split_once("\" in results[0].Overflow.GetSources()")).map(|(ip, _)| ip.to_string())
+        }) else {
+            continue;
+        };
+        let log = std::fs::read_dir(&d).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|x| x == "log")).unwrap();
+        let out = analyze(&["--format", "json", "--summary-only"], &log);
+        assert_eq!(out.status.code(), Some(0), "{}", d.display());
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let banned: std::collections::BTreeSet<String> = v["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["action"].as_str().unwrap().starts_with("ban"))
+            .map(|a| a["source"].as_str().unwrap().rsplit_once(':').unwrap().0.to_string())
+            .collect();
+        assert_eq!(banned, [ip.clone()].into_iter().collect(), "{}", d.display());
+        checked += 1;
+    }
+    assert_eq!(checked, 5, "five CrowdSec scenario tests assert a ban");
+}
