@@ -64,18 +64,28 @@ fn looks_like_capture(r: &mut impl std::io::BufRead) -> Result<bool> {
 /// Longest log line read (longer ones are cut: the parser caps at 8 KiB anyway).
 const MAX_LOG_LINE: usize = 64 * 1024;
 
-fn analyze_log(path: &std::path::Path, mut r: impl std::io::BufRead, engine: &mut sipsentry_detect::Engine) -> Result<serde_json::Value> {
+fn analyze_log(
+    path: &std::path::Path,
+    mut r: impl std::io::BufRead,
+    engine: &mut sipsentry_detect::Engine,
+) -> Result<serde_json::Value> {
     use sipsentry_detect::LogSignal;
     use sipsentry_logs::{LineContext, LogEventKind, LogParser};
-    // Year-less syslog dates take the year the file was last written.
-    let year = std::fs::metadata(path)
+    // Year-less syslog dates take the year the file was last written; dates that would fall
+    // after that moment belong to the year before (December lines read in January).
+    let mtime = std::fs::metadata(path)
         .and_then(|m| m.modified())
         .ok()
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map(|d| 1970 + (d.as_secs() / 31_556_952) as i32)
+        .map(|d| d.as_secs() as i64);
+    let year = mtime
+        .map(|s| 1970 + (s / 31_556_952) as i32)
         .unwrap_or(1970);
-    let mut parser = LogParser::new(LineContext::new(year));
+    let mut ctx = LineContext::new(year);
+    ctx.year_rollover_reference = mtime;
+    let mut parser = LogParser::new(ctx);
     let mut by_kind: std::collections::BTreeMap<&'static str, u64> = Default::default();
+    let mut first_lines: Vec<Vec<u8>> = Vec::new();
     let mut last_ts = 0i64;
     let mut lines = 0u64;
     let mut buf = Vec::with_capacity(1024);
@@ -84,9 +94,13 @@ fn analyze_log(path: &std::path::Path, mut r: impl std::io::BufRead, engine: &mu
         let ts = ev.ts.unwrap_or(*last_ts);
         *last_ts = ts;
         let signal = match ev.kind {
-            LogEventKind::AuthFailure | LogEventKind::ManagerAuthFailure => Some(LogSignal::AuthFailure),
+            LogEventKind::AuthFailure | LogEventKind::ManagerAuthFailure => {
+                Some(LogSignal::AuthFailure)
+            }
             LogEventKind::UnknownUser => Some(LogSignal::UnknownUser),
-            LogEventKind::AclReject | LogEventKind::FloodOrBlocked | LogEventKind::PolicyViolation => Some(LogSignal::AclReject),
+            LogEventKind::AclReject
+            | LogEventKind::FloodOrBlocked
+            | LogEventKind::PolicyViolation => Some(LogSignal::AclReject),
             LogEventKind::AuthSuccess => Some(LogSignal::AuthSuccess),
             _ => None,
         };
@@ -98,7 +112,10 @@ fn analyze_log(path: &std::path::Path, mut r: impl std::io::BufRead, engine: &mu
     };
     loop {
         buf.clear();
-        let n = (&mut r).take(MAX_LOG_LINE as u64).read_until(b'\n', &mut buf).context("reading log")?;
+        let n = (&mut r)
+            .take(MAX_LOG_LINE as u64)
+            .read_until(b'\n', &mut buf)
+            .context("reading log")?;
         if n == 0 {
             break;
         }
@@ -107,19 +124,31 @@ fn analyze_log(path: &std::path::Path, mut r: impl std::io::BufRead, engine: &mu
             let mut sink = Vec::new();
             loop {
                 sink.clear();
-                let m = (&mut r).take(MAX_LOG_LINE as u64).read_until(b'\n', &mut sink)?;
+                let m = (&mut r)
+                    .take(MAX_LOG_LINE as u64)
+                    .read_until(b'\n', &mut sink)?;
                 if m == 0 || sink.ends_with(b"\n") {
                     break;
                 }
             }
         }
         lines += 1;
+        if first_lines.len() < sipsentry_logs::DETECT_MAX_LINES {
+            first_lines.push(buf.clone());
+        }
         parser.push_line(&buf, |ev| handle(ev, &mut last_ts));
     }
     parser.finish(|ev| handle(ev, &mut last_ts));
+    let format = sipsentry_logs::detect_format(first_lines.iter().map(|l| l.as_slice()));
+    if format == sipsentry_logs::Format::Unknown && by_kind.is_empty() {
+        anyhow::bail!(
+            "{}: not a pcap or pcapng capture, and no line in a known PBX log format (Asterisk, FreeSWITCH, 3CX, Kamailio)",
+            path.display()
+        );
+    }
     Ok(json!({
         "file": path.display().to_string(),
-        "format": "log",
+        "format": format!("{format:?}"),
         "lines": lines,
         "log_events_by_kind": by_kind,
     }))
@@ -170,7 +199,10 @@ pub fn run(a: &Args) -> Result<u8> {
             continue;
         }
         let read = std::rc::Rc::new(std::cell::Cell::new(0u64));
-        let counting = Counting { inner: reader, read: read.clone() };
+        let counting = Counting {
+            inner: reader,
+            read: read.clone(),
+        };
         let mut pcap = PcapReader::new(counting)
             .with_context(|| format!("{}: not a pcap or pcapng capture", path.display()))?;
         let bar = if !a.no_progress && std::io::stderr().is_terminal() {

@@ -256,11 +256,17 @@ fn crowdsec_scenario_decisions_agree() {
         let d = e.unwrap().path();
         let assert = std::fs::read_to_string(d.join("scenario.assert")).unwrap_or_default();
         let Some(ip) = assert.lines().find_map(|l| {
-            l.strip_prefix('"').and_then(|r| r.split_once("\" in results[0].Overflow.GetSources()")).map(|(ip, _)| ip.to_string())
+            l.strip_prefix('"')
+                .and_then(|r| r.split_once("\" in results[0].Overflow.GetSources()"))
+                .map(|(ip, _)| ip.to_string())
         }) else {
             continue;
         };
-        let log = std::fs::read_dir(&d).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|x| x == "log")).unwrap();
+        let log = std::fs::read_dir(&d)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|x| x == "log"))
+            .unwrap();
         let out = analyze(&["--format", "json", "--summary-only"], &log);
         assert_eq!(out.status.code(), Some(0), "{}", d.display());
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -269,9 +275,22 @@ fn crowdsec_scenario_decisions_agree() {
             .unwrap()
             .iter()
             .filter(|a| a["action"].as_str().unwrap().starts_with("ban"))
-            .map(|a| a["source"].as_str().unwrap().rsplit_once(':').unwrap().0.to_string())
+            .map(|a| {
+                a["source"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit_once(':')
+                    .unwrap()
+                    .0
+                    .to_string()
+            })
             .collect();
-        assert_eq!(banned, [ip.clone()].into_iter().collect(), "{}", d.display());
+        assert_eq!(
+            banned,
+            [ip.clone()].into_iter().collect(),
+            "{}",
+            d.display()
+        );
         checked += 1;
     }
     assert_eq!(checked, 5, "five CrowdSec scenario tests assert a ban");

@@ -13,6 +13,9 @@ pub(crate) fn parse_ip(s: &[u8]) -> Option<IpAddr> {
     if s.is_empty() || s.len() > MAX_IP_TEXT {
         return None;
     }
+    if s.len() <= 15 && !s.contains(&b':') {
+        return parse_ipv4(s).map(IpAddr::V4);
+    }
     if !s
         .iter()
         .all(|&b| b.is_ascii_hexdigit() || b == b'.' || b == b':')
@@ -23,12 +26,37 @@ pub(crate) fn parse_ip(s: &[u8]) -> Option<IpAddr> {
     text.parse::<IpAddr>().ok().map(|ip| ip.to_canonical())
 }
 
+/// Dotted quad, no leading zeros (as `std` also requires).
+fn parse_ipv4(s: &[u8]) -> Option<std::net::Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let mut parts = s.split(|&b| b == b'.');
+    for o in &mut octets {
+        let p = parts.next()?;
+        if p.is_empty() || p.len() > 3 || (p.len() > 1 && p[0] == b'0') {
+            return None;
+        }
+        let mut v = 0u16;
+        for &b in p {
+            if !b.is_ascii_digit() {
+                return None;
+            }
+            v = v * 10 + u16::from(b - b'0');
+        }
+        *o = u8::try_from(v).ok()?;
+    }
+    if parts.next().is_some() {
+        return None;
+    }
+    Some(std::net::Ipv4Addr::from(octets))
+}
+
 /// 1 to 5 decimal digits that fit a `u16`.
 pub(crate) fn parse_port(s: &[u8]) -> Option<u16> {
     if s.is_empty() || s.len() > 5 || !s.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    std::str::from_utf8(s).ok()?.parse().ok()
+    let v = s.iter().fold(0u32, |a, &b| a * 10 + u32::from(b - b'0'));
+    u16::try_from(v).ok()
 }
 
 /// `ip`, `ip:port`, `[ip]`, `[ip]:port`, or a bare IPv6 address (two or more colons, no port).

@@ -167,7 +167,7 @@ fn dispatch<'a>(msg: &'a [u8], level: &[u8]) -> MsgResult<'a> {
     // manager.c: `<ip> failed to authenticate as '...'` / `<ip> tried to authenticate with ...`
     let (tok, r) = split_while(msg, |b| b != b' ');
     if let Some(ip) = parse_ip(tok) {
-        return manager_failure(msg, tok, ip, r);
+        return manager_failure(tok, ip, r);
     }
     Err(Rejection::NotSecurityEvent)
 }
@@ -391,12 +391,7 @@ fn hacking(msg: &[u8]) -> MsgResult<'_> {
 /// manager.c: `<ip> failed to authenticate as '<user>'`,
 /// `<ip> tried to authenticate with nonexistent user '<user>'`. Left-anchored (the address is the
 /// first token of the message).
-fn manager_failure<'a>(
-    _msg: &'a [u8],
-    tok: &'a [u8],
-    ip: std::net::IpAddr,
-    r: &'a [u8],
-) -> MsgResult<'a> {
+fn manager_failure<'a>(tok: &'a [u8], ip: std::net::IpAddr, r: &'a [u8]) -> MsgResult<'a> {
     let tcp = Some(Transport::Tcp);
     if let Some(u) = r.strip_prefix(b" failed to authenticate as '") {
         return hit(

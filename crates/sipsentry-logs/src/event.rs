@@ -254,7 +254,7 @@ pub struct OwnedLogEvent {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
 #[non_exhaustive]
 pub enum Rejection {
-    /// Empty line or comment-free blank.
+    /// Empty or all-whitespace line.
     #[error("empty line")]
     Empty,
     /// Longer than [`MAX_LINE_LEN`].
@@ -279,9 +279,6 @@ pub enum Rejection {
     /// `Failed to authenticate device <sip:...>` or 3CX `SipReq: ... from(wire)`.
     #[error("no transport-level source address in the line")]
     NoTrustworthySource,
-    /// Swallowed by [`crate::LogParser`] as part of a multi-line entry or a SIP trace dump.
-    #[error("continuation or SIP trace line")]
-    Continuation,
     /// The message was recognised but the address or timestamp text did not parse.
     #[error("malformed security line")]
     Malformed,

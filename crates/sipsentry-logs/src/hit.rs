@@ -19,8 +19,11 @@ pub(crate) type MsgResult<'a> = Result<Hit<'a>, Rejection>;
 /// Address candidates found at several places in a line whose attacker-controlled fields sit on
 /// both sides of the real address. The source is accepted only when every candidate names the
 /// same IP; the port is kept only when they agree on it too.
+/// (ip, port, address text, transport)
+pub(crate) type Candidate<'a> = (IpAddr, Option<u16>, &'a [u8], Option<Transport>);
+
 pub(crate) struct Candidates<'a> {
-    first: Option<(IpAddr, Option<u16>, &'a [u8], Option<Transport>)>,
+    first: Option<Candidate<'a>>,
     port_agrees: bool,
     ip_agrees: bool,
     pub last_index: usize,
@@ -59,10 +62,7 @@ impl<'a> Candidates<'a> {
     }
 
     /// The agreed address, [`Rejection::AmbiguousSource`] on disagreement, `none` when empty.
-    pub(crate) fn resolve(
-        self,
-        none: Rejection,
-    ) -> Result<(IpAddr, Option<u16>, &'a [u8], Option<Transport>), Rejection> {
+    pub(crate) fn resolve(self, none: Rejection) -> Result<Candidate<'a>, Rejection> {
         let (ip, port, addr, t) = self.first.ok_or(none)?;
         if !self.ip_agrees {
             return Err(Rejection::AmbiguousSource);

@@ -1,22 +1,38 @@
 //! Small byte-slice helpers. Nothing here indexes without a bounds check.
 
-use memchr::memmem;
 use std::ops::Range;
+
+// Needles here are short literals and haystacks are single log lines, so scanning for the
+// needle's first byte with `memchr` and comparing in place beats building a `memmem::Finder`
+// per call. The needles have no self-overlap that could make this quadratic in practice; the
+// worst case is bounded by `MAX_LINE_LEN` x needle length.
 
 #[inline]
 pub(crate) fn find(h: &[u8], n: &[u8]) -> Option<usize> {
-    memmem::find(h, n)
+    let (&first, rest) = n.split_first()?;
+    memchr::memchr_iter(first, h).find(|&p| h[p + 1..].starts_with(rest))
 }
 
 #[inline]
 pub(crate) fn rfind(h: &[u8], n: &[u8]) -> Option<usize> {
-    memmem::rfind(h, n)
+    let (&first, rest) = n.split_first()?;
+    memchr::memrchr_iter(first, h).find(|&p| h[p + 1..].starts_with(rest))
 }
 
-/// All start positions of `n` in `h`, left to right.
+/// All start positions of `n` in `h`, left to right (overlapping matches included).
 #[inline]
-pub(crate) fn find_all<'h, 'n>(h: &'h [u8], n: &'n [u8]) -> memmem::FindIter<'h, 'n> {
-    memmem::find_iter(h, n)
+pub(crate) fn find_all<'h, 'n>(
+    h: &'h [u8],
+    n: &'n [u8],
+) -> impl Iterator<Item = usize> + use<'h, 'n> {
+    let (first, rest) = match n.split_first() {
+        Some((&f, r)) => (Some(f), r),
+        None => (None, &[][..]),
+    };
+    first
+        .into_iter()
+        .flat_map(move |f| memchr::memchr_iter(f, h))
+        .filter(move |&p| h[p + 1..].starts_with(rest))
 }
 
 #[inline]
