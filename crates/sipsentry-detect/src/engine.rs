@@ -128,6 +128,30 @@ struct Source {
     fail_by_user: FxHashMap<u64, (i64, u32)>,
 }
 
+impl Source {
+    /// Records one failed authentication for `account` (both wire and log paths).
+    fn note_failure(&mut self, now: i64, acct_h: u64, account: &str, t: &Thresholds) {
+        self.fail_times.push_back(now);
+        while self.fail_times.len() > t.auth_fail_max as usize {
+            self.fail_times.pop_front();
+        }
+        self.fail_total += 1;
+        if self.fail_by_user.len() < 64 || self.fail_by_user.contains_key(&acct_h) {
+            bump_window(
+                self.fail_by_user.entry(acct_h).or_insert((now, 0)),
+                now,
+                t.auth_fail_window_s,
+            );
+        }
+        if self.fail_targets.len() < 5
+            && !account.is_empty()
+            && !self.fail_targets.iter().any(|x| x == account)
+        {
+            self.fail_targets.push(account.to_string());
+        }
+    }
+}
+
 struct Target {
     user: String,
     sources: Vec<(IpAddr, i64)>,
@@ -570,21 +594,7 @@ impl Engine {
             s.last_ns = now;
             // AUTH-BRUTEFORCE / AUTH-SUCCESS-AFTER-FAILURES
             if tx.credentials && matches!(code, 401 | 403 | 407) && !stale {
-                s.fail_times.push_back(now);
-                while s.fail_times.len() > t.auth_fail_max as usize {
-                    s.fail_times.pop_front();
-                }
-                s.fail_total += 1;
-                if s.fail_by_user.len() < 64 || s.fail_by_user.contains_key(&acct_h) {
-                    bump_window(
-                        s.fail_by_user.entry(acct_h).or_insert((now, 0)),
-                        now,
-                        t.auth_fail_window_s,
-                    );
-                }
-                if s.fail_targets.len() < 5 && !s.fail_targets.contains(&account) {
-                    s.fail_targets.push(account.clone());
-                }
+                s.note_failure(now, acct_h, &account, &t);
                 if s.fail_times.len() >= t.auth_fail_max as usize {
                     let first = *s.fail_times.front().unwrap_or(&now);
                     if now - first <= i64::from(t.auth_fail_window_s) * NS {
@@ -1274,24 +1284,7 @@ impl Engine {
             s.port = src.port();
             match signal {
                 LogSignal::AuthFailure | LogSignal::AclReject | LogSignal::UnknownUser => {
-                    s.fail_times.push_back(ts);
-                    while s.fail_times.len() > t.auth_fail_max as usize {
-                        s.fail_times.pop_front();
-                    }
-                    s.fail_total += 1;
-                    if s.fail_by_user.len() < 64 || s.fail_by_user.contains_key(&user_h) {
-                        bump_window(
-                            s.fail_by_user.entry(user_h).or_insert((ts, 0)),
-                            ts,
-                            t.auth_fail_window_s,
-                        );
-                    }
-                    if s.fail_targets.len() < 5
-                        && !user.is_empty()
-                        && !s.fail_targets.iter().any(|x| x == user)
-                    {
-                        s.fail_targets.push(user.to_string());
-                    }
+                    s.note_failure(ts, user_h, user, &t);
                     if s.fail_times.len() >= t.auth_fail_max as usize {
                         let first = *s.fail_times.front().unwrap_or(&ts);
                         if ts - first <= i64::from(t.auth_fail_window_s) * NS {
