@@ -19,6 +19,7 @@ struct File {
     require_srtp: bool,
     #[serde(default)]
     allowed_countries: Vec<String>,
+    home_country: Option<String>,
     business_hours: Option<HoursFile>,
     #[serde(default)]
     call_limits: LimitsFile,
@@ -191,6 +192,13 @@ pub fn parse(text: &str) -> Result<Policy> {
             .iter()
             .map(|c| c.to_ascii_uppercase())
             .collect(),
+        home_country: match &f.home_country {
+            Some(c) if c.len() == 2 && c.chars().all(|x| x.is_ascii_alphabetic()) => {
+                Some(c.to_ascii_uppercase())
+            }
+            Some(c) => anyhow::bail!("home_country: {c:?} is not an ISO 3166 two-letter code"),
+            None => None,
+        },
         business_hours,
         call_limits,
     })

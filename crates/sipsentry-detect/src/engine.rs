@@ -41,6 +41,11 @@ pub struct Thresholds {
     pub max_sources: usize,
     /// Most open request/response pairs tracked.
     pub max_transactions: usize,
+    /// SIP-FLOOD (global): requests of one method in 10 s that count as a surge when they are also
+    /// `surge_factor` times the usual rate (learnt over the previous windows).
+    pub surge_floor: u32,
+    /// See `surge_floor`.
+    pub surge_factor: u32,
     /// Most distinct alerts kept; past it new ones are only counted (see
     /// [`Engine::suppressed`]), so a flood from a million spoofed sources cannot exhaust memory.
     pub max_alerts: usize,
@@ -62,6 +67,8 @@ impl Default for Thresholds {
             max_sources: 100_000,
             max_transactions: 200_000,
             max_alerts: 20_000,
+            surge_floor: 500,
+            surge_factor: 10,
         }
     }
 }
@@ -102,6 +109,28 @@ fn tool_signature(ua: &[u8]) -> Option<(&'static str, bool)> {
         .or_else(|| TEST_TOOLS.iter().find(|t| has(t)).map(|t| (*t, false)))
 }
 
+/// Header shapes of scanners that hide their User-Agent: SIPVicious puts its name in From, and
+/// svmap/svwar address From/To at the placeholder host 1.1.1.1 (a score raiser only: a few real
+/// devices use odd placeholders too).
+fn shape_signature(m: &Message<'_>) -> Option<(&'static str, bool)> {
+    let from = m.from().and_then(|r| r.ok())?;
+    let name = from.display_raw.unwrap_or(b"");
+    let user = from.uri.user.unwrap_or(b"");
+    for v in [name, user] {
+        if let Some(hit) = tool_signature(v) {
+            return Some(hit);
+        }
+    }
+    if from.uri.host == b"1.1.1.1"
+        && m.to()
+            .and_then(|r| r.ok())
+            .is_some_and(|t| t.uri.host == b"1.1.1.1")
+    {
+        return Some(("from/to at 1.1.1.1 (svmap/svwar shape)", false));
+    }
+    None
+}
+
 fn memfind(h: &[u8], n: &[u8]) -> bool {
     n.len() <= h.len() && h.windows(n.len()).any(|w| w == n)
 }
@@ -126,6 +155,82 @@ struct Source {
     /// then success; a human trying several accounts does not).
     /// Per account: (start of the current window, failures in it).
     fail_by_user: FxHashMap<u64, (i64, u32)>,
+}
+
+const SURGE_WINDOW_NS: i64 = 10 * NS;
+const SURGE_METHODS: [&str; 5] = ["INVITE", "REGISTER", "OPTIONS", "SUBSCRIBE", "other"];
+
+/// Global per-method request rate, in 10 s windows, against an EWMA baseline.
+#[derive(Default)]
+struct Surge {
+    start: i64,
+    counts: [u32; 5],
+    top: [FxHashMap<IpAddr, u32>; 5],
+    baseline: [f64; 5],
+    windows: u32,
+    alerted: [bool; 5],
+}
+
+impl Surge {
+    fn index(m: Method<'_>) -> usize {
+        match m {
+            Method::Invite => 0,
+            Method::Register => 1,
+            Method::Options => 2,
+            Method::Subscribe => 3,
+            _ => 4,
+        }
+    }
+
+    /// Counts a request; returns a surge to report when a window closes.
+    fn add(
+        &mut self,
+        m: Method<'_>,
+        src: IpAddr,
+        now: i64,
+        t: &Thresholds,
+    ) -> Vec<(usize, u32, f64, IpAddr)> {
+        let mut out = vec![];
+        if self.start == 0 || now - self.start >= SURGE_WINDOW_NS {
+            if self.start != 0 {
+                for i in 0..5 {
+                    let c = self.counts[i];
+                    let base = self.baseline[i];
+                    let surge = self.windows >= 6
+                        && c >= t.surge_floor
+                        && f64::from(c) >= f64::from(t.surge_factor) * base.max(1.0);
+                    if surge && !self.alerted[i] {
+                        let top = self.top[i]
+                            .iter()
+                            .max_by_key(|(a, n)| (**n, std::cmp::Reverse(**a)))
+                            .map(|(a, _)| *a)
+                            .unwrap_or(src);
+                        out.push((i, c, base, top));
+                        self.alerted[i] = true;
+                    }
+                    if !surge {
+                        // Learn only from normal windows, so a long attack does not become normal.
+                        self.baseline[i] = if self.windows == 0 {
+                            f64::from(c)
+                        } else {
+                            0.8 * base + 0.2 * f64::from(c)
+                        };
+                        self.alerted[i] = false;
+                    }
+                    self.counts[i] = 0;
+                    self.top[i].clear();
+                }
+                self.windows += 1;
+            }
+            self.start = now;
+        }
+        let i = Self::index(m);
+        self.counts[i] += 1;
+        if self.top[i].len() < 4096 || self.top[i].contains_key(&src) {
+            *self.top[i].entry(src).or_default() += 1;
+        }
+        out
+    }
 }
 
 impl Source {
@@ -240,6 +345,7 @@ pub struct Engine {
     /// Alerts raised or updated so far (cheap per-message bookkeeping for callers).
     raised: u64,
     last_sweep: i64,
+    surge: Surge,
 }
 
 fn h64<T: Hash + ?Sized>(v: &T) -> u64 {
@@ -327,6 +433,7 @@ impl Engine {
             suppressed: std::collections::BTreeMap::new(),
             raised: 0,
             last_sweep: i64::MIN,
+            surge: Surge::default(),
         }
     }
 
@@ -444,7 +551,7 @@ impl Engine {
             s.last_ns = now;
             s.port = ev.src.port();
             if s.tool.is_none() {
-                s.tool = ua.and_then(tool_signature);
+                s.tool = ua.and_then(tool_signature).or_else(|| shape_signature(m));
                 if let Some((tool, true)) = s.tool {
                     raise_scanner = Some(tool);
                 }
@@ -494,6 +601,26 @@ impl Engine {
                     u64::from(count),
                     ev_txt,
                     ban,
+                ),
+            );
+        }
+        let t = self.t;
+        for (i, count, base, top) in self.surge.add(method, ip, now, &t) {
+            let target = format!("{} (all sources)", ev.dst.ip());
+            let evd = vec![format!(
+                "global surge: {count} {} requests in 10 s, usual {base:.0}; busiest source {top}",
+                SURGE_METHODS[i]
+            )];
+            self.raise(
+                SocketAddr::new(top, 0),
+                (
+                    AlertId::SipFlood,
+                    Severity::Medium,
+                    target,
+                    now,
+                    u64::from(count),
+                    evd,
+                    Action::Watch,
                 ),
             );
         }
@@ -1057,6 +1184,32 @@ impl Engine {
                 let call = h64(m.call_id().unwrap_or_default());
                 if !self.rates.first_invite(call, now) {
                     return;
+                }
+                if let (Some(home), false) = (self.policy.home_country.clone(), ext.is_empty()) {
+                    let d = crate::fraud::destination(&dialled);
+                    let international = d.as_ref().is_some_and(|d| {
+                        d.region
+                            .as_deref()
+                            .is_some_and(|r| !r.eq_ignore_ascii_case(&home))
+                    });
+                    if let Some(n) =
+                        self.rates
+                            .first_international(&ext, international, 20, self.t.max_sources)
+                    {
+                        let evd = vec![format!("first international call from {ext} (to {dialled}) after {n} calls within {home}")];
+                        self.raise(
+                            ev.src,
+                            (
+                                AlertId::TollFraudDestination,
+                                Severity::High,
+                                dialled.clone(),
+                                now,
+                                1,
+                                evd,
+                                crate::fraud::ACTION,
+                            ),
+                        );
+                    }
                 }
                 if let Some(d) = crate::fraud::destination(&dialled) {
                     if let Some((sev, why)) = crate::fraud::destination_risk(&d, &self.policy) {

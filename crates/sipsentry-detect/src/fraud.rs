@@ -109,6 +109,9 @@ pub fn destination_risk(d: &Destination, policy: &Policy) -> Option<(Severity, S
 
 #[derive(Default)]
 struct Ext {
+    /// Calls whose destination country was known, and how many of them were international.
+    classified: u32,
+    international: u32,
     starts: VecDeque<i64>,
     up: Vec<(u64, i64)>,
     last_prefix: String,
@@ -156,6 +159,26 @@ impl CallRates {
             self.exts.insert(ext.to_string(), Ext::default());
         }
         self.exts.get_mut(ext)
+    }
+
+    /// Records a call's destination (international or not, relative to the home country) and
+    /// returns the number of earlier domestic calls when this is the extension's first
+    /// international call after at least `min_history` domestic ones.
+    pub fn first_international(
+        &mut self,
+        ext: &str,
+        international: bool,
+        min_history: u32,
+        cap: usize,
+    ) -> Option<u32> {
+        let e = self.ext(ext, cap)?;
+        let hit = international && e.international == 0 && e.classified >= min_history;
+        let before = e.classified;
+        e.classified = e.classified.saturating_add(1);
+        if international {
+            e.international = e.international.saturating_add(1);
+        }
+        hit.then_some(before)
     }
 
     /// Whether this Call-ID starts a new call (its first INVITE); bounded, expired after an hour.

@@ -66,6 +66,9 @@ pub struct Policy {
     pub require_srtp: bool,
     /// ISO 3166 codes calls may go to (empty: no restriction by country).
     pub allowed_countries: Vec<String>,
+    /// The site's own country (ISO 3166): enables "first international call from an extension
+    /// that never calls abroad".
+    pub home_country: Option<String>,
     /// Business hours, local time: (first minute of the day, last minute) and the offset of local
     /// time from UTC in minutes; weekdays only when `weekdays_only`. `None`: not checked.
     pub business_hours: Option<BusinessHours>,

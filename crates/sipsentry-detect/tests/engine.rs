@@ -665,3 +665,83 @@ fn log_signals_feed_the_same_detectors() {
         "{ids:?}"
     );
 }
+
+#[test]
+fn global_surge_from_many_sources() {
+    let mut lab = Lab::new(Thresholds::default());
+    // Seven quiet 10 s windows: ~20 REGISTERs each, then a distributed INVITE burst of 1 000.
+    for w in 0..7 {
+        for i in 0..20 {
+            lab.feed(
+                &format!("198.51.100.{}:5060", i + 1),
+                PBX,
+                &req("REGISTER", "101", &format!("w{w}r{i}"), 1, false, "x"),
+                S / 2,
+            );
+        }
+    }
+    for i in 0..1000u32 {
+        let src = format!("203.0.{}.{}:5060", i / 250, i % 250 + 1);
+        lab.feed(
+            &src,
+            PBX,
+            &req("INVITE", "1001", &format!("g{i}"), 1, false, "x"),
+            S / 200,
+        );
+    }
+    // Close the window.
+    lab.feed(
+        "198.51.100.1:5060",
+        PBX,
+        &req("OPTIONS", "101", "end", 1, false, "x"),
+        20 * S,
+    );
+    let ids = lab.ids();
+    assert!(
+        ids.iter().any(|(_, id)| *id == AlertId::SipFlood),
+        "{ids:?}"
+    );
+}
+
+#[test]
+fn scanner_shapes_without_user_agent() {
+    let mut lab = Lab::new(Thresholds::default());
+    let m = req("OPTIONS", "100", "v1", 1, false, "x")
+        .replace("User-Agent: x\r\n", "")
+        .replace(
+            "From: <sip:100@pbx>",
+            "From: \"sipvicious\"<sip:100@1.1.1.1>",
+        );
+    lab.feed("198.51.100.70:5060", PBX, &m, S);
+    assert_eq!(
+        lab.ids(),
+        vec![("198.51.100.70".into(), AlertId::SipScanner)]
+    );
+}
+
+#[test]
+fn first_international_call_from_an_extension_that_never_calls_abroad() {
+    use sipsentry_detect::Policy;
+    let policy = Policy {
+        home_country: Some("GB".into()),
+        ..Policy::default()
+    };
+    let mut lab = Lab {
+        e: Engine::with_policy(policy),
+        t: 1_700_000_000 * S,
+    };
+    let call = |lab: &mut Lab, n: &str, c: &str| {
+        let m = req("INVITE", n, c, 1, true, "x")
+            .replace(&format!("From: <sip:{n}@pbx>"), "From: <sip:1001@pbx>");
+        lab.feed("198.51.100.9:5060", PBX, &m, 600 * S);
+    };
+    for i in 0..25 {
+        call(&mut lab, &format!("+44{}7946000", 20 + i), &format!("h{i}"));
+    }
+    call(&mut lab, "+2348031234567", "abroad");
+    let ids = lab.ids();
+    assert_eq!(
+        ids,
+        vec![("198.51.100.9".into(), AlertId::TollFraudDestination)]
+    );
+}
