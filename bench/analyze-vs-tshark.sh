@@ -27,6 +27,8 @@ measure() { # label, command...
 for n in 100000 1000000; do
   f="$tmp/sip-$n.pcap"
   measure "summary-$n" "$bin" analyze --no-progress --summary-only --format json "$f"
+  measure "decode-only-summary-$n" "$bin" analyze --no-progress --no-alerts --summary-only --format json "$f"
+  measure "decode-only-table-$n" "$bin" analyze --no-progress --no-alerts "$f"
   measure "jsonl-$n" "$bin" analyze --no-progress --format jsonl "$f"
   measure "table-$n" "$bin" analyze --no-progress "$f"
   # tshark is slow: one run at 1M.
@@ -47,7 +49,7 @@ for k in sorted(runs):
 for n in ("100000", "1000000"):
     t = runs.get(f"tshark-{n}")
     if t:
-        for mode in ("summary", "jsonl", "table"):
+        for mode in ("summary", "jsonl", "table", "decode-only-summary", "decode-only-table"):
             o = runs.get(f"{mode}-{n}")
             if o:
                 print(f"ratio tshark/{mode} at {n}: {statistics.median(t) / statistics.median(o):.1f}x")

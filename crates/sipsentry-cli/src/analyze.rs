@@ -34,6 +34,10 @@ pub struct Args {
     /// In table format, print only the summary, not a line per message.
     #[arg(long)]
     summary_only: bool,
+    /// Decode and summarise only: no attack detection (like a faster tshark; the output has no
+    /// alerts).
+    #[arg(long)]
+    no_alerts: bool,
     /// Check every header of every message strictly (slower; finds more anomalies).
     #[arg(long)]
     strict: bool,
@@ -234,7 +238,9 @@ pub fn run(a: &Args) -> Result<u8> {
                 ev.message(&limits)
             };
             summary.add(ev, &m);
-            engine.on_message(ev, &m);
+            if !a.no_alerts {
+                engine.on_message(ev, &m);
+            }
             file_messages += 1;
             if io_err.is_some() {
                 return;

@@ -295,3 +295,12 @@ fn crowdsec_scenario_decisions_agree() {
     }
     assert_eq!(checked, 5, "five CrowdSec scenario tests assert a ban");
 }
+
+#[test]
+fn no_alerts_mode_decodes_without_detection() {
+    let lab = root().join("tests/vectors/lab/attack-lab.pcap");
+    let out = analyze(&["--format", "json", "--summary-only", "--no-alerts"], &lab);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["alerts"].as_array().unwrap().len(), 0);
+    assert_eq!(v["summary"]["messages"], 770);
+}
