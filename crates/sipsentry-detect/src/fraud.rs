@@ -130,6 +130,29 @@ pub struct CallRates {
 /// Raised: (severity, evidence, metric index) — the engine turns it into an alert.
 pub type RateHit = (Severity, String);
 
+/// Raises a hit when `v` climbs to a higher level (warning, then critical) than already reported
+/// for this metric; each level is reported once per extension.
+fn escalate(
+    slot: &mut u8,
+    v: u32,
+    limits: (u32, u32),
+    hits: &mut Vec<RateHit>,
+    why: impl FnOnce() -> String,
+) {
+    let l = level(v, limits);
+    if l > *slot {
+        *slot = l;
+        hits.push((
+            if l == 2 {
+                Severity::Critical
+            } else {
+                Severity::High
+            },
+            why(),
+        ));
+    }
+}
+
 fn level(v: u32, (warn, crit): (u32, u32)) -> u8 {
     if v >= crit {
         2
@@ -217,21 +240,18 @@ impl CallRates {
             e.starts.pop_front();
         }
         let cpm = e.starts.len() as u32;
-        let l = level(cpm, lim.calls_per_minute);
-        if l > e.level[0] {
-            e.level[0] = l;
-            hits.push((
-                if l == 2 {
-                    Severity::Critical
-                } else {
-                    Severity::High
-                },
+        escalate(
+            &mut e.level[0],
+            cpm,
+            lim.calls_per_minute,
+            &mut hits,
+            || {
                 format!(
                     "{cpm} calls in one minute from {ext} (limits {}/{})",
                     lim.calls_per_minute.0, lim.calls_per_minute.1
-                ),
-            ));
-        }
+                )
+            },
+        );
         let prefix: String = dialled
             .chars()
             .filter(|c| c.is_ascii_digit())
@@ -243,21 +263,18 @@ impl CallRates {
             e.same_prefix_run = 1;
             e.last_prefix = prefix.clone();
         }
-        let l = level(e.same_prefix_run, lim.sequential_same_prefix);
-        if l > e.level[2] {
-            e.level[2] = l;
-            hits.push((
-                if l == 2 {
-                    Severity::Critical
-                } else {
-                    Severity::High
-                },
+        escalate(
+            &mut e.level[2],
+            e.same_prefix_run,
+            lim.sequential_same_prefix,
+            &mut hits,
+            || {
                 format!(
                     "{} consecutive calls from {ext} to prefix {prefix}",
                     e.same_prefix_run
-                ),
-            ));
-        }
+                )
+            },
+        );
         if let Some(bh) = policy.business_hours {
             if !bh.contains(now) && e.level[4] == 0 {
                 e.level[4] = 1;
@@ -294,21 +311,12 @@ impl CallRates {
             return hits;
         };
         let n = e.up.len() as u32;
-        let l = level(n, lim.concurrent);
-        if l > e.level[1] {
-            e.level[1] = l;
-            hits.push((
-                if l == 2 {
-                    Severity::Critical
-                } else {
-                    Severity::High
-                },
-                format!(
-                    "{n} concurrent calls from {ext} (limits {}/{})",
-                    lim.concurrent.0, lim.concurrent.1
-                ),
-            ));
-        }
+        escalate(&mut e.level[1], n, lim.concurrent, &mut hits, || {
+            format!(
+                "{n} concurrent calls from {ext} (limits {}/{})",
+                lim.concurrent.0, lim.concurrent.1
+            )
+        });
         hits
     }
 
@@ -327,21 +335,12 @@ impl CallRates {
         };
         let (_, start) = e.up.swap_remove(i);
         let secs = ((now - start) / NS).max(0) as u32;
-        let l = level(secs, lim.duration_s);
-        if l > e.level[3] {
-            e.level[3] = l;
-            hits.push((
-                if l == 2 {
-                    Severity::Critical
-                } else {
-                    Severity::High
-                },
-                format!(
-                    "a call from {ext} lasted {secs} s (limits {}/{} s)",
-                    lim.duration_s.0, lim.duration_s.1
-                ),
-            ));
-        }
+        escalate(&mut e.level[3], secs, lim.duration_s, &mut hits, || {
+            format!(
+                "a call from {ext} lasted {secs} s (limits {}/{} s)",
+                lim.duration_s.0, lim.duration_s.1
+            )
+        });
         (ext, hits)
     }
 
