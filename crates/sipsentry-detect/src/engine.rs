@@ -128,7 +128,51 @@ fn shape_signature(m: &Message<'_>) -> Option<(&'static str, bool)> {
     {
         return Some(("from/to at 1.1.1.1 (svmap/svwar shape)", false));
     }
+    if from.tag().is_some_and(sipvicious_tag) {
+        return Some(("sipvicious From-tag shape", false));
+    }
+    let branch = m.top_via().and_then(|r| r.ok()).and_then(|v| v.branch());
+    if m.call_id().is_some_and(sipvicious_call_id) && branch.is_some_and(sipvicious_branch) {
+        return Some(("sipvicious Call-ID/branch shape", false));
+    }
     None
+}
+
+/// SIPVicious builds its From tag as the hex encoding of `<extension> 0x01 <random digits>`:
+/// decoded, it is digits, one 0x01, digits. No UA we know hex-encodes a control byte in a tag,
+/// and the shape survives `--useragent` changes.
+fn sipvicious_tag(tag: &[u8]) -> bool {
+    if tag.len() < 6 || tag.len() > 128 || tag.len() % 2 != 0 {
+        return false;
+    }
+    let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    let mut separators = 0;
+    for pair in tag.chunks_exact(2) {
+        let (Some(hi), Some(lo)) = (hex(pair[0]), hex(pair[1])) else {
+            return false;
+        };
+        match hi << 4 | lo {
+            0x01 => separators += 1,
+            // svmap puts a hex-looking random token before the separator, svwar the extension.
+            b if b.is_ascii_alphanumeric() => {}
+            _ => return false,
+        }
+    }
+    separators == 1
+}
+
+/// SIPVicious Call-IDs are bare decimal numbers (32- or 80-bit randoms), with no `@host`, which
+/// RFC 3261 §8.1.1.4 recommends and real phones send. Only a score raiser, and only together
+/// with [`sipvicious_branch`]: a bare number alone is too common among cheap devices.
+fn sipvicious_call_id(id: &[u8]) -> bool {
+    (8..=25).contains(&id.len()) && id.iter().all(u8::is_ascii_digit)
+}
+
+/// `z9hG4bK-` followed only by decimal digits: SIPVicious' branch; stacks use hex or base64-ish
+/// random tokens.
+fn sipvicious_branch(b: &[u8]) -> bool {
+    b.strip_prefix(b"z9hG4bK-")
+        .is_some_and(|r| !r.is_empty() && r.len() <= 20 && r.iter().all(u8::is_ascii_digit))
 }
 
 fn memfind(h: &[u8], n: &[u8]) -> bool {
@@ -1571,5 +1615,46 @@ mod tests {
         );
         assert_eq!(tool_signature(b"sipsak 0.9.8.1"), Some(("sipsak", false)));
         assert_eq!(tool_signature(b"Yealink SIP-T46S 66.86.0.15"), None);
+    }
+
+    /// Shapes seen in the lab capture (sipvicious 0.3.8 svmap/svwar/svcrack), and real phones'
+    /// shapes from the shared captures that must not match.
+    #[test]
+    fn sipvicious_header_shapes() {
+        // svwar: "1011" 0x01 "38637651"; svmap: "7f000014...c4" 0x01 digits.
+        assert!(sipvicious_tag(b"313031310133383633373635313831"));
+        assert!(sipvicious_tag(
+            b"3766303030303134313363340131363532363033353331"
+        ));
+        assert!(!sipvicious_tag(b"as6f4e3a1b"), "Asterisk-style hex tag");
+        assert!(!sipvicious_tag(b"1928301774"), "decimal tag, no separator");
+        assert!(!sipvicious_tag(b"3130313101013338"), "two separators");
+        assert!(sipvicious_call_id(b"153199613726537019563995"));
+        assert!(sipvicious_call_id(b"1262748240"));
+        assert!(!sipvicious_call_id(b"1520922649@127.0.0.31"));
+        assert!(!sipvicious_call_id(b"a84b4c76e66710"));
+        assert!(sipvicious_branch(b"z9hG4bK-2513581611"));
+        assert!(!sipvicious_branch(b"z9hG4bK776asdhds"));
+        assert!(!sipvicious_branch(b"z9hG4bK-"));
+    }
+
+    /// A scanner that changed its User-Agent is still recognised by its header shapes, but only
+    /// as a score raiser: the shape alone never raises SIP-SCANNER.
+    #[test]
+    fn disguised_sipvicious_is_a_score_raiser_only() {
+        let msg = b"OPTIONS sip:100@127.0.0.20 SIP/2.0\r\n\
+Via: SIP/2.0/UDP 127.0.0.66:5060;branch=z9hG4bK-2513581611;rport\r\n\
+Max-Forwards: 70\r\n\
+To: <sip:100@127.0.0.20>\r\n\
+From: <sip:100@127.0.0.20>;tag=313031310133383633373635313831\r\n\
+User-Agent: Yealink SIP-T46S\r\n\
+Call-ID: 1262748240\r\n\
+CSeq: 1 OPTIONS\r\n\
+Content-Length: 0\r\n\r\n";
+        let m = Message::parse(msg);
+        assert_eq!(
+            shape_signature(&m),
+            Some(("sipvicious From-tag shape", false))
+        );
     }
 }
