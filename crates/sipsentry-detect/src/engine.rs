@@ -390,6 +390,19 @@ pub struct Engine {
     raised: u64,
     last_sweep: i64,
     surge: Surge,
+    /// Live mode: indices of alerts raised or updated since the last [`Engine::drain_changes`].
+    /// `None` in batch mode (`analyze`), where nobody drains and the list would only grow.
+    changes: Option<Vec<(usize, bool)>>,
+}
+
+/// An alert that was raised or updated, as reported to a live guard by
+/// [`Engine::drain_changes`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AlertChange {
+    /// The alert's current state.
+    pub alert: Alert,
+    /// `true` the first time this (source, kind) is reported, `false` for later updates.
+    pub new: bool,
 }
 
 fn h64<T: Hash + ?Sized>(v: &T) -> u64 {
@@ -478,7 +491,63 @@ impl Engine {
             raised: 0,
             last_sweep: i64::MIN,
             surge: Surge::default(),
+            changes: None,
         }
+    }
+
+    /// Live mode (`watch`): remember which alerts change so [`Engine::drain_changes`] can hand
+    /// them to the response path as they happen, not at the end of input.
+    pub fn set_live(&mut self, on: bool) {
+        self.changes = on.then(Vec::new);
+    }
+
+    /// Alerts raised or updated since the last call, each once, in the order they first changed.
+    /// An update matters to a guard: an attacker who returns after its ban expired updates its
+    /// old alert rather than raising a new one, and must be banned again.
+    pub fn drain_changes(&mut self) -> Vec<AlertChange> {
+        let Some(changes) = self.changes.as_mut() else {
+            return Vec::new();
+        };
+        let list = std::mem::take(changes);
+        let mut order: Vec<usize> = Vec::new();
+        let mut new_of: FxHashMap<usize, bool> = FxHashMap::default();
+        for (i, new) in list {
+            match new_of.get_mut(&i) {
+                Some(n) => *n |= new,
+                None => {
+                    new_of.insert(i, new);
+                    order.push(i);
+                }
+            }
+        }
+        order
+            .into_iter()
+            .filter_map(|i| {
+                Some(AlertChange {
+                    alert: self.alerts.get(i)?.clone(),
+                    new: new_of[&i],
+                })
+            })
+            .collect()
+    }
+
+    /// Forgets alerts with no activity for `idle_ns` of packet time, so a guard that runs for
+    /// months keeps bounded state and a source that comes back much later is reported anew.
+    pub fn retire_alerts(&mut self, idle_ns: i64) -> usize {
+        let cutoff = self.now.saturating_sub(idle_ns);
+        let before = self.alerts.len();
+        self.alerts.retain(|a| a.last_seen_ns >= cutoff);
+        if self.alerts.len() != before {
+            self.index.clear();
+            for (i, a) in self.alerts.iter().enumerate() {
+                self.index.insert((a.source.ip(), a.id), i);
+            }
+            // Pending indices point into the old vector.
+            if let Some(c) = self.changes.as_mut() {
+                c.clear();
+            }
+        }
+        before - self.alerts.len()
     }
 
     /// Alerts so far, in the order they were first raised.
@@ -555,6 +624,12 @@ impl Engine {
         self.raised += 1;
         match self.index.get(&(src.ip(), id)) {
             Some(&i) => {
+                if let Some(c) = self.changes.as_mut() {
+                    // A flood updates the same alert per packet: one entry per run is enough.
+                    if c.last() != Some(&(i, false)) {
+                        c.push((i, false));
+                    }
+                }
                 let a = &mut self.alerts[i];
                 a.last_seen_ns = now;
                 a.count = a.count.max(count);
@@ -565,6 +640,9 @@ impl Engine {
                 *self.suppressed.entry(id).or_default() += 1;
             }
             None => {
+                if let Some(c) = self.changes.as_mut() {
+                    c.push((self.alerts.len(), true));
+                }
                 self.index.insert((src.ip(), id), self.alerts.len());
                 self.alerts.push(Alert {
                     id,

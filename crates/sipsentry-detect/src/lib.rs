@@ -16,5 +16,5 @@ pub mod fraud;
 pub mod policy;
 
 pub use alert::{Action, Alert, AlertId, Severity};
-pub use engine::{Engine, LogSignal, Thresholds};
+pub use engine::{AlertChange, Engine, LogSignal, Thresholds};
 pub use policy::{BusinessHours, CallLimits, Net, Policy};

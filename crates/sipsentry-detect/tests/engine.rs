@@ -745,3 +745,51 @@ fn first_international_call_from_an_extension_that_never_calls_abroad() {
         vec![("198.51.100.9".into(), AlertId::TollFraudDestination)]
     );
 }
+
+/// Live mode (`watch`): an alert is handed over the moment it is raised, updates are handed over
+/// once per drain, and an attacker who returns after its alert was retired is reported anew.
+#[test]
+fn live_mode_reports_new_then_updates_then_anew_after_retirement() {
+    let mut lab = Lab::new(Thresholds::default());
+    lab.e.set_live(true);
+    for i in 0..4 {
+        lab.register("198.51.100.66:5060", "101", &format!("b{i}"), false, S);
+    }
+    assert!(lab.e.drain_changes().is_empty(), "below threshold");
+    lab.register("198.51.100.66:5060", "101", "b4", false, S);
+    let c = lab.e.drain_changes();
+    assert_eq!(c.len(), 1);
+    assert!(c[0].new);
+    assert_eq!(c[0].alert.id, AlertId::AuthBruteforce);
+    assert!(lab.e.drain_changes().is_empty(), "drained");
+    for i in 5..8 {
+        lab.register("198.51.100.66:5060", "101", &format!("b{i}"), false, S);
+    }
+    let c = lab.e.drain_changes();
+    assert_eq!(c.len(), 1, "three updates of one alert are one change");
+    assert!(!c[0].new);
+    assert!(c[0].alert.count >= 8);
+    // An hour of quiet, then the alert is retired; the return is a new alert.
+    lab.register("198.51.100.9:5060", "101", "ok", true, 3600 * S);
+    assert_eq!(lab.e.retire_alerts(1800 * S), 1);
+    assert!(lab.e.alerts().is_empty());
+    lab.e.drain_changes();
+    for i in 0..5 {
+        lab.register("198.51.100.66:5060", "101", &format!("r{i}"), false, S);
+    }
+    let c = lab.e.drain_changes();
+    assert!(c
+        .iter()
+        .any(|c| c.new && c.alert.id == AlertId::AuthBruteforce));
+}
+
+/// Batch mode (`analyze`) never accumulates change records nobody reads.
+#[test]
+fn batch_mode_keeps_no_change_log() {
+    let mut lab = Lab::new(Thresholds::default());
+    for i in 0..6 {
+        lab.register("198.51.100.66:5060", "101", &format!("b{i}"), false, S);
+    }
+    assert!(lab.e.drain_changes().is_empty());
+    assert_eq!(lab.e.alerts().len(), 1);
+}
