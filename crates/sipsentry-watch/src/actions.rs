@@ -1,0 +1,415 @@
+//! The response path: alerts become stored records, notifications and — for alerts whose
+//! action is a ban — nftables elements. One thread owns the store and the firewall, so bans are
+//! batched (one `nft` call per batch) and the store never sees two writers.
+//!
+//! Order on a ban: kernel first, then the store. A packet that crosses a threshold should be
+//! followed by a drop rule in milliseconds; if the process dies between the two, the kernel
+//! element still expires on its own timeout.
+
+use crate::metrics::Metrics;
+use crate::outputs::{alert_json, Channels, Event};
+use sipsentry_detect::{Action, AlertChange};
+use sipsentry_store::{AlertQuery, AlertRecord, BanRecord, StoredAlert, StoredBan, Store};
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// What enforces bans: nftables in production, a recorder in dry-run.
+pub trait Enforcer: Send {
+    /// Creates the guard's own table, sets and rules (idempotent).
+    fn install(&mut self) -> Result<(), String>;
+    /// Adds `(canonical CIDR, seconds)` elements in one batch.
+    fn ban(&mut self, bans: &[(String, u64)]) -> Result<(), String>;
+    fn unban(&mut self, net: &str) -> Result<(), String>;
+    /// At start: make the kernel hold exactly the store's active bans, with their remaining
+    /// time, without duplicating elements already present.
+    fn reconcile(&mut self, bans: &[(String, i64)], now_unix: i64) -> Result<(), String>;
+    /// `Some(why)` when `net` must never be banned (allow-listed, loopback, this host).
+    fn refuse(&self, net: &str) -> Option<String>;
+    fn dry_run(&self) -> bool {
+        false
+    }
+}
+
+/// Requests from the API and the CLI.
+pub enum Cmd {
+    Alerts(Vec<AlertChange>),
+    Ban {
+        net: String,
+        seconds: u64,
+        reason: String,
+        by: String,
+        reply: SyncSender<Result<StoredBan, String>>,
+    },
+    Unban {
+        net: String,
+        reply: SyncSender<Result<bool, String>>,
+    },
+    ListBans(SyncSender<Result<Vec<StoredBan>, String>>),
+    ListAlerts(AlertQuery, SyncSender<Result<Vec<StoredAlert>, String>>),
+    Stop,
+}
+
+pub struct ResponseCfg {
+    pub enforce: bool,
+    pub recidive_factor: u32,
+    pub recidive_window_s: u64,
+    pub max_ban_s: u64,
+    pub update_interval: Duration,
+    pub retention_s: i64,
+}
+
+/// Ban length for a source with `prior` earlier bans in the recidive window: `base · factor^prior`,
+/// capped (fail2ban's recidive jail, without a second jail to configure).
+pub fn escalate(prior: u32, base_s: u64, factor: u32, max_s: u64) -> u64 {
+    let mut d = base_s.max(1);
+    for _ in 0..prior.min(32) {
+        d = d.saturating_mul(u64::from(factor.max(1)));
+        if d >= max_s {
+            return max_s;
+        }
+    }
+    d.min(max_s)
+}
+
+/// Canonical CIDR text for an address or network (`198.51.100.7` → `198.51.100.7/32`,
+/// `2001:db8::1/48` → `2001:db8::/48`): one text per network, so the store's "one active ban
+/// per net" and the kernel set agree.
+pub fn canonical_net(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    let (addr, len) = match s.split_once('/') {
+        Some((a, l)) => (a, Some(l)),
+        None => (s, None),
+    };
+    let ip: IpAddr = addr.parse().map_err(|_| format!("{s:?} is not an IP address or CIDR network"))?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    let len: u32 = match len {
+        Some(l) => l.parse().ok().filter(|&l| l <= max).ok_or_else(|| format!("{s:?}: prefix length must be 0..={max}"))?,
+        None => max,
+    };
+    Ok(match ip {
+        IpAddr::V4(a) => {
+            let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
+            format!("{}/{len}", std::net::Ipv4Addr::from(u32::from(a) & mask))
+        }
+        IpAddr::V6(a) => {
+            let mask = if len == 0 { 0 } else { u128::MAX << (128 - len) };
+            format!("{}/{len}", std::net::Ipv6Addr::from(u128::from(a) & mask))
+        }
+    })
+}
+
+fn now_unix() -> i64 {
+    crate::inputs::now_ns() / 1_000_000_000
+}
+
+fn record(a: &sipsentry_detect::Alert) -> AlertRecord {
+    AlertRecord {
+        alert_id: a.id.as_str().into(),
+        severity: a.severity.as_str().into(),
+        source_ip: Some(a.source.ip().to_string()),
+        source_port: Some(a.source.port()),
+        transport: None,
+        target: a.target.clone(),
+        first_seen_unix_ns: a.first_seen_ns,
+        last_seen_unix_ns: a.last_seen_ns,
+        count: a.count,
+        evidence: a.evidence.clone(),
+        control: a.control().into(),
+        action: a.action.to_string(),
+    }
+}
+
+pub struct Responder {
+    pub store: Store,
+    pub enforcer: Box<dyn Enforcer>,
+    pub channels: Channels,
+    pub metrics: Arc<Metrics>,
+    pub cfg: ResponseCfg,
+    active: HashMap<String, i64>,
+    last_report: HashMap<(IpAddr, &'static str), Instant>,
+    refused_reported: HashMap<String, Instant>,
+}
+
+impl Responder {
+    pub fn new(store: Store, enforcer: Box<dyn Enforcer>, channels: Channels, metrics: Arc<Metrics>, cfg: ResponseCfg) -> Self {
+        Responder {
+            store,
+            enforcer,
+            channels,
+            metrics,
+            cfg,
+            active: HashMap::new(),
+            last_report: HashMap::new(),
+            refused_reported: HashMap::new(),
+        }
+    }
+
+    /// Installs the table and restores the store's active bans into it.
+    pub fn start(&mut self) -> Result<(), String> {
+        let now = now_unix();
+        let _ = self.store.expire_bans(now);
+        let bans = self.store.active_bans(now).map_err(|e| e.to_string())?;
+        if self.cfg.enforce {
+            self.enforcer.install()?;
+            let list: Vec<(String, i64)> = bans.iter().map(|b| (b.net.clone(), b.expires_unix)).collect();
+            self.enforcer.reconcile(&list, now)?;
+        }
+        for b in bans {
+            self.active.insert(b.net, b.expires_unix);
+        }
+        self.metrics.active_bans.store(self.active.len() as i64, Relaxed);
+        Ok(())
+    }
+
+    pub fn run(mut self, rx: Receiver<Cmd>) {
+        let mut last_tick = Instant::now();
+        let mut last_prune = Instant::now();
+        loop {
+            match rx.recv_timeout(Duration::from_millis(500)) {
+                Ok(Cmd::Stop) | Err(RecvTimeoutError::Disconnected) => break,
+                Ok(cmd) => {
+                    // Batch whatever else is already waiting: one nft call, one transaction.
+                    let mut batch = vec![cmd];
+                    let mut stop = false;
+                    while batch.len() < 1024 {
+                        match rx.try_recv() {
+                            Ok(Cmd::Stop) => {
+                                stop = true;
+                                break;
+                            }
+                            Ok(c) => batch.push(c),
+                            Err(_) => break,
+                        }
+                    }
+                    self.handle(batch);
+                    if stop {
+                        break;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+            if last_tick.elapsed() >= Duration::from_secs(1) {
+                last_tick = Instant::now();
+                self.tick();
+            }
+            if last_prune.elapsed() >= Duration::from_secs(3600) {
+                last_prune = Instant::now();
+                let _ = self.store.prune(now_unix() - self.cfg.retention_s);
+            }
+        }
+    }
+
+    fn tick(&mut self) {
+        let now = now_unix();
+        match self.store.expire_bans(now) {
+            Ok(expired) => {
+                for b in expired {
+                    self.active.remove(&b.net);
+                    // The kernel element carries its own timeout; nothing to delete there.
+                    self.channels.emit(&Event::Unban { net: b.net, why: "expired".into() }, &self.metrics);
+                }
+            }
+            Err(_) => {
+                self.metrics.store_errors.fetch_add(1, Relaxed);
+            }
+        }
+        self.active.retain(|_, exp| *exp > now);
+        self.metrics.active_bans.store(self.active.len() as i64, Relaxed);
+        let ttl = self.cfg.update_interval;
+        self.last_report.retain(|_, t| t.elapsed() < ttl);
+        self.refused_reported.retain(|_, t| t.elapsed() < Duration::from_secs(3600));
+    }
+
+    fn handle(&mut self, batch: Vec<Cmd>) {
+        let now = now_unix();
+        let mut rows = Vec::new();
+        let mut bans: Vec<(String, u64, String)> = Vec::new();
+        let mut replies = Vec::new();
+        for cmd in batch {
+            match cmd {
+                Cmd::Alerts(changes) => {
+                    for c in changes {
+                        self.alert(c, now, &mut rows, &mut bans);
+                    }
+                }
+                other => replies.push(other),
+            }
+        }
+        if !bans.is_empty() {
+            let list: Vec<(String, u64)> = bans.iter().map(|(n, s, _)| (n.clone(), *s)).collect();
+            match self.enforcer.ban(&list) {
+                Ok(()) => {
+                    for (net, secs, reason) in bans {
+                        self.record_ban(&net, secs, &reason, "detector", now);
+                    }
+                }
+                Err(e) => {
+                    self.metrics.nft_errors.fetch_add(1, Relaxed);
+                    eprintln!("sipsentry: nft: {e}");
+                }
+            }
+        }
+        if !rows.is_empty() && self.store.insert_alerts(&rows).is_err() {
+            self.metrics.store_errors.fetch_add(1, Relaxed);
+        }
+        for r in replies {
+            self.command(r, now);
+        }
+        self.metrics.active_bans.store(self.active.len() as i64, Relaxed);
+    }
+
+    fn alert(&mut self, c: AlertChange, now: i64, rows: &mut Vec<AlertRecord>, bans: &mut Vec<(String, u64, String)>) {
+        let a = &c.alert;
+        let key = (a.source.ip(), a.id.as_str());
+        if c.new {
+            if let Ok(mut m) = self.metrics.alerts.lock() {
+                *m.entry(a.id.as_str()).or_default() += 1;
+            }
+        }
+        let due = c.new || self.last_report.get(&key).is_none_or(|t| t.elapsed() >= self.cfg.update_interval);
+        if due {
+            self.last_report.insert(key, Instant::now());
+            self.channels.emit(&Event::Alert { alert: alert_json(a), new: c.new }, &self.metrics);
+            rows.push(record(a));
+        }
+        let Action::Ban { secs } = a.action else { return };
+        if !self.cfg.enforce {
+            return;
+        }
+        let Ok(net) = canonical_net(&a.source.ip().to_string()) else { return };
+        if self.active.get(&net).is_some_and(|&exp| exp > now) || bans.iter().any(|b| b.0 == net) {
+            return;
+        }
+        if let Some(why) = self.enforcer.refuse(&net) {
+            self.refused(&net, a.id.as_str(), &why);
+            return;
+        }
+        let prior = self
+            .store
+            .prior_ban_count(&net, now - self.cfg.recidive_window_s as i64)
+            .unwrap_or(0);
+        let secs = escalate(prior, u64::from(secs), self.cfg.recidive_factor, self.cfg.max_ban_s);
+        bans.push((net, secs, a.id.as_str().to_string()));
+    }
+
+    fn refused(&mut self, net: &str, reason: &str, why: &str) {
+        self.metrics.bans_refused.fetch_add(1, Relaxed);
+        // A trunk failing 1000 times is one refusal notice per hour, not 1000.
+        if self.refused_reported.contains_key(net) {
+            return;
+        }
+        self.refused_reported.insert(net.to_string(), Instant::now());
+        self.channels.emit(
+            &Event::BanRefused { net: net.into(), reason: reason.into(), why: why.into() },
+            &self.metrics,
+        );
+    }
+
+    fn record_ban(&mut self, net: &str, secs: u64, reason: &str, by: &str, now: i64) -> Option<StoredBan> {
+        let expires = now.saturating_add(secs as i64);
+        self.active.insert(net.to_string(), expires);
+        self.metrics.bans_total.fetch_add(1, Relaxed);
+        self.channels.emit(
+            &Event::Ban {
+                net: net.into(),
+                seconds: secs,
+                reason: reason.into(),
+                source: by.into(),
+                dry_run: self.enforcer.dry_run(),
+            },
+            &self.metrics,
+        );
+        let rec = BanRecord {
+            net: net.into(),
+            created_unix: now,
+            expires_unix: expires,
+            reason: reason.into(),
+            source: by.into(),
+        };
+        match self.store.insert_ban(&rec) {
+            Ok(_) => self.store.active_ban(net, now).ok().flatten(),
+            Err(_) => {
+                self.metrics.store_errors.fetch_add(1, Relaxed);
+                None
+            }
+        }
+    }
+
+    fn command(&mut self, cmd: Cmd, now: i64) {
+        match cmd {
+            Cmd::Ban { net, seconds, reason, by, reply } => {
+                let r = (|| {
+                    let net = canonical_net(&net)?;
+                    if let Some(why) = self.enforcer.refuse(&net) {
+                        self.refused(&net, &reason, &why);
+                        return Err(format!("refused: {net} {why}"));
+                    }
+                    if seconds == 0 {
+                        return Err("duration must be at least 1 second".into());
+                    }
+                    if self.cfg.enforce {
+                        self.enforcer.ban(&[(net.clone(), seconds)]).inspect_err(|_| {
+                            self.metrics.nft_errors.fetch_add(1, Relaxed);
+                        })?;
+                    }
+                    if self.active.contains_key(&net) {
+                        let _ = self.store.remove_ban(&net, now, "replaced");
+                    }
+                    self.record_ban(&net, seconds, &reason, &by, now)
+                        .ok_or_else(|| "ban applied but not recorded in the store".to_string())
+                })();
+                let _ = reply.try_send(r);
+            }
+            Cmd::Unban { net, reply } => {
+                let r = (|| {
+                    let net = canonical_net(&net)?;
+                    if self.cfg.enforce {
+                        self.enforcer.unban(&net)?;
+                    }
+                    self.active.remove(&net);
+                    let removed = self.store.remove_ban(&net, now, "removed by hand").map_err(|e| e.to_string())?;
+                    if removed {
+                        self.channels.emit(&Event::Unban { net, why: "removed by hand".into() }, &self.metrics);
+                    }
+                    Ok(removed)
+                })();
+                let _ = reply.try_send(r);
+            }
+            Cmd::ListBans(reply) => {
+                let _ = reply.try_send(self.store.active_bans(now).map_err(|e| e.to_string()));
+            }
+            Cmd::ListAlerts(q, reply) => {
+                let _ = reply.try_send(self.store.alerts(&q).map_err(|e| e.to_string()));
+            }
+            Cmd::Alerts(_) | Cmd::Stop => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escalation_multiplies_and_caps() {
+        assert_eq!(escalate(0, 3600, 4, 86_400 * 30), 3600);
+        assert_eq!(escalate(1, 3600, 4, 86_400 * 30), 14_400);
+        assert_eq!(escalate(2, 3600, 4, 86_400 * 30), 57_600);
+        assert_eq!(escalate(40, 3600, 4, 86_400 * 30), 86_400 * 30);
+        assert_eq!(escalate(3, 3600, 1, 86_400), 3600);
+    }
+
+    #[test]
+    fn canonical_nets() {
+        assert_eq!(canonical_net("198.51.100.7").unwrap(), "198.51.100.7/32");
+        assert_eq!(canonical_net("198.51.100.7/24").unwrap(), "198.51.100.0/24");
+        assert_eq!(canonical_net("2001:db8::1/48").unwrap(), "2001:db8::/48");
+        assert_eq!(canonical_net("::1").unwrap(), "::1/128");
+        assert!(canonical_net("10.0.0.0/33").is_err());
+        assert!(canonical_net("example.com").is_err());
+    }
+}
