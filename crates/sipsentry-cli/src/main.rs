@@ -7,6 +7,7 @@ mod policy;
 mod redact;
 mod text;
 mod timefmt;
+mod watch;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
@@ -60,6 +61,30 @@ enum Command {
     ///   sipsentry analyze --format json --summary-only a.pcap b.pcap
     #[command(verbatim_doc_comment)]
     Analyze(analyze::Args),
+    /// The live guard: watch SIP traffic and PBX logs, ban attackers in nftables, alert.
+    ///
+    /// Inputs: HEP v3 over UDP/TCP from Kamailio siptrace, Asterisk res_hep, FreeSWITCH or
+    /// heplify; live capture from an interface; PBX security logs followed across rotation.
+    /// They feed the same detectors as `analyze` (docs/detectors.md). Attackers are banned in
+    /// sipsentry's own nftables table (`table inet sipsentry`; no other table is touched), with
+    /// longer bans for repeat offenders. Trusted networks, loopback and this host's addresses
+    /// are never banned. Alerts go to stdout (JSON lines), syslog and webhooks; alerts and bans
+    /// are kept in an SQLite store and served on a localhost API with Prometheus metrics.
+    ///
+    /// Examples:
+    ///   sipsentry watch --config /etc/sipsentry/watch.toml --check-config
+    ///   sipsentry watch --config docs/watch.example.toml --dry-run
+    ///   curl -s localhost:9961/metrics | grep sipsentry_alerts_total
+    #[command(verbatim_doc_comment)]
+    Watch(watch::Args),
+    /// List, add or remove the live guard's bans (through its API).
+    ///
+    /// Examples:
+    ///   sipsentry ban list
+    ///   sipsentry ban add 203.0.113.0/24 --seconds 86400 --reason "toll fraud ring"
+    ///   sipsentry ban remove 203.0.113.0/24
+    #[command(verbatim_doc_comment)]
+    Ban(watch::BanArgs),
 }
 
 /// Output format shared by the commands.
@@ -84,6 +109,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Inspect(a) => inspect::run(&a),
         Command::Analyze(a) => analyze::run(&a),
+        Command::Watch(a) => watch::run(&a),
+        Command::Ban(a) => watch::ban(&a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -9,7 +9,7 @@
 use crate::metrics::Metrics;
 use crate::outputs::{alert_json, Channels, Event};
 use sipsentry_detect::{Action, AlertChange};
-use sipsentry_store::{AlertQuery, AlertRecord, BanRecord, StoredAlert, StoredBan, Store};
+use sipsentry_store::{AlertQuery, AlertRecord, BanRecord, Store, StoredAlert, StoredBan};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::Ordering::Relaxed;
@@ -84,10 +84,16 @@ pub fn canonical_net(s: &str) -> Result<String, String> {
         Some((a, l)) => (a, Some(l)),
         None => (s, None),
     };
-    let ip: IpAddr = addr.parse().map_err(|_| format!("{s:?} is not an IP address or CIDR network"))?;
+    let ip: IpAddr = addr
+        .parse()
+        .map_err(|_| format!("{s:?} is not an IP address or CIDR network"))?;
     let max = if ip.is_ipv4() { 32 } else { 128 };
     let len: u32 = match len {
-        Some(l) => l.parse().ok().filter(|&l| l <= max).ok_or_else(|| format!("{s:?}: prefix length must be 0..={max}"))?,
+        Some(l) => l
+            .parse()
+            .ok()
+            .filter(|&l| l <= max)
+            .ok_or_else(|| format!("{s:?}: prefix length must be 0..={max}"))?,
         None => max,
     };
     Ok(match ip {
@@ -96,7 +102,11 @@ pub fn canonical_net(s: &str) -> Result<String, String> {
             format!("{}/{len}", std::net::Ipv4Addr::from(u32::from(a) & mask))
         }
         IpAddr::V6(a) => {
-            let mask = if len == 0 { 0 } else { u128::MAX << (128 - len) };
+            let mask = if len == 0 {
+                0
+            } else {
+                u128::MAX << (128 - len)
+            };
             format!("{}/{len}", std::net::Ipv6Addr::from(u128::from(a) & mask))
         }
     })
@@ -135,7 +145,13 @@ pub struct Responder {
 }
 
 impl Responder {
-    pub fn new(store: Store, enforcer: Box<dyn Enforcer>, channels: Channels, metrics: Arc<Metrics>, cfg: ResponseCfg) -> Self {
+    pub fn new(
+        store: Store,
+        enforcer: Box<dyn Enforcer>,
+        channels: Channels,
+        metrics: Arc<Metrics>,
+        cfg: ResponseCfg,
+    ) -> Self {
         Responder {
             store,
             enforcer,
@@ -155,13 +171,18 @@ impl Responder {
         let bans = self.store.active_bans(now).map_err(|e| e.to_string())?;
         if self.cfg.enforce {
             self.enforcer.install()?;
-            let list: Vec<(String, i64)> = bans.iter().map(|b| (b.net.clone(), b.expires_unix)).collect();
+            let list: Vec<(String, i64)> = bans
+                .iter()
+                .map(|b| (b.net.clone(), b.expires_unix))
+                .collect();
             self.enforcer.reconcile(&list, now)?;
         }
         for b in bans {
             self.active.insert(b.net, b.expires_unix);
         }
-        self.metrics.active_bans.store(self.active.len() as i64, Relaxed);
+        self.metrics
+            .active_bans
+            .store(self.active.len() as i64, Relaxed);
         Ok(())
     }
 
@@ -210,7 +231,13 @@ impl Responder {
                 for b in expired {
                     self.active.remove(&b.net);
                     // The kernel element carries its own timeout; nothing to delete there.
-                    self.channels.emit(&Event::Unban { net: b.net, why: "expired".into() }, &self.metrics);
+                    self.channels.emit(
+                        &Event::Unban {
+                            net: b.net,
+                            why: "expired".into(),
+                        },
+                        &self.metrics,
+                    );
                 }
             }
             Err(_) => {
@@ -218,10 +245,13 @@ impl Responder {
             }
         }
         self.active.retain(|_, exp| *exp > now);
-        self.metrics.active_bans.store(self.active.len() as i64, Relaxed);
+        self.metrics
+            .active_bans
+            .store(self.active.len() as i64, Relaxed);
         let ttl = self.cfg.update_interval;
         self.last_report.retain(|_, t| t.elapsed() < ttl);
-        self.refused_reported.retain(|_, t| t.elapsed() < Duration::from_secs(3600));
+        self.refused_reported
+            .retain(|_, t| t.elapsed() < Duration::from_secs(3600));
     }
 
     fn handle(&mut self, batch: Vec<Cmd>) {
@@ -259,10 +289,18 @@ impl Responder {
         for r in replies {
             self.command(r, now);
         }
-        self.metrics.active_bans.store(self.active.len() as i64, Relaxed);
+        self.metrics
+            .active_bans
+            .store(self.active.len() as i64, Relaxed);
     }
 
-    fn alert(&mut self, c: AlertChange, now: i64, rows: &mut Vec<AlertRecord>, bans: &mut Vec<(String, u64, String)>) {
+    fn alert(
+        &mut self,
+        c: AlertChange,
+        now: i64,
+        rows: &mut Vec<AlertRecord>,
+        bans: &mut Vec<(String, u64, String)>,
+    ) {
         let a = &c.alert;
         let key = (a.source.ip(), a.id.as_str());
         if c.new {
@@ -270,17 +308,31 @@ impl Responder {
                 *m.entry(a.id.as_str()).or_default() += 1;
             }
         }
-        let due = c.new || self.last_report.get(&key).is_none_or(|t| t.elapsed() >= self.cfg.update_interval);
+        let due = c.new
+            || self
+                .last_report
+                .get(&key)
+                .is_none_or(|t| t.elapsed() >= self.cfg.update_interval);
         if due {
             self.last_report.insert(key, Instant::now());
-            self.channels.emit(&Event::Alert { alert: alert_json(a), new: c.new }, &self.metrics);
+            self.channels.emit(
+                &Event::Alert {
+                    alert: alert_json(a),
+                    new: c.new,
+                },
+                &self.metrics,
+            );
             rows.push(record(a));
         }
-        let Action::Ban { secs } = a.action else { return };
+        let Action::Ban { secs } = a.action else {
+            return;
+        };
         if !self.cfg.enforce {
             return;
         }
-        let Ok(net) = canonical_net(&a.source.ip().to_string()) else { return };
+        let Ok(net) = canonical_net(&a.source.ip().to_string()) else {
+            return;
+        };
         if self.active.get(&net).is_some_and(|&exp| exp > now) || bans.iter().any(|b| b.0 == net) {
             return;
         }
@@ -292,7 +344,12 @@ impl Responder {
             .store
             .prior_ban_count(&net, now - self.cfg.recidive_window_s as i64)
             .unwrap_or(0);
-        let secs = escalate(prior, u64::from(secs), self.cfg.recidive_factor, self.cfg.max_ban_s);
+        let secs = escalate(
+            prior,
+            u64::from(secs),
+            self.cfg.recidive_factor,
+            self.cfg.max_ban_s,
+        );
         bans.push((net, secs, a.id.as_str().to_string()));
     }
 
@@ -302,14 +359,26 @@ impl Responder {
         if self.refused_reported.contains_key(net) {
             return;
         }
-        self.refused_reported.insert(net.to_string(), Instant::now());
+        self.refused_reported
+            .insert(net.to_string(), Instant::now());
         self.channels.emit(
-            &Event::BanRefused { net: net.into(), reason: reason.into(), why: why.into() },
+            &Event::BanRefused {
+                net: net.into(),
+                reason: reason.into(),
+                why: why.into(),
+            },
             &self.metrics,
         );
     }
 
-    fn record_ban(&mut self, net: &str, secs: u64, reason: &str, by: &str, now: i64) -> Option<StoredBan> {
+    fn record_ban(
+        &mut self,
+        net: &str,
+        secs: u64,
+        reason: &str,
+        by: &str,
+        now: i64,
+    ) -> Option<StoredBan> {
         let expires = now.saturating_add(secs as i64);
         self.active.insert(net.to_string(), expires);
         self.metrics.bans_total.fetch_add(1, Relaxed);
@@ -341,7 +410,13 @@ impl Responder {
 
     fn command(&mut self, cmd: Cmd, now: i64) {
         match cmd {
-            Cmd::Ban { net, seconds, reason, by, reply } => {
+            Cmd::Ban {
+                net,
+                seconds,
+                reason,
+                by,
+                reply,
+            } => {
                 let r = (|| {
                     let net = canonical_net(&net)?;
                     if let Some(why) = self.enforcer.refuse(&net) {
@@ -352,9 +427,11 @@ impl Responder {
                         return Err("duration must be at least 1 second".into());
                     }
                     if self.cfg.enforce {
-                        self.enforcer.ban(&[(net.clone(), seconds)]).inspect_err(|_| {
-                            self.metrics.nft_errors.fetch_add(1, Relaxed);
-                        })?;
+                        self.enforcer
+                            .ban(&[(net.clone(), seconds)])
+                            .inspect_err(|_| {
+                                self.metrics.nft_errors.fetch_add(1, Relaxed);
+                            })?;
                     }
                     if self.active.contains_key(&net) {
                         let _ = self.store.remove_ban(&net, now, "replaced");
@@ -371,9 +448,18 @@ impl Responder {
                         self.enforcer.unban(&net)?;
                     }
                     self.active.remove(&net);
-                    let removed = self.store.remove_ban(&net, now, "removed by hand").map_err(|e| e.to_string())?;
+                    let removed = self
+                        .store
+                        .remove_ban(&net, now, "removed by hand")
+                        .map_err(|e| e.to_string())?;
                     if removed {
-                        self.channels.emit(&Event::Unban { net, why: "removed by hand".into() }, &self.metrics);
+                        self.channels.emit(
+                            &Event::Unban {
+                                net,
+                                why: "removed by hand".into(),
+                            },
+                            &self.metrics,
+                        );
                     }
                     Ok(removed)
                 })();

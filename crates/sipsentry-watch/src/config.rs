@@ -44,7 +44,7 @@ pub struct Config {
     pub api: Api,
 }
 
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Inputs {
     pub hep: Option<HepCfg>,
@@ -55,6 +55,12 @@ pub struct Inputs {
     /// counted (`sipsentry_input_dropped_total`), never buffered without limit.
     #[serde(default = "default_queue")]
     pub queue: usize,
+}
+
+impl Default for Inputs {
+    fn default() -> Self {
+        toml::from_str("").expect("defaults")
+    }
 }
 
 fn default_queue() -> usize {
@@ -352,7 +358,10 @@ impl Config {
             }
         }
         if !(16..=16_777_216).contains(&self.inputs.queue) {
-            return Err(bad("inputs.queue", "must be between 16 and 16777216".into()));
+            return Err(bad(
+                "inputs.queue",
+                "must be between 16 and 16777216".into(),
+            ));
         }
         for (i, p) in self.response.protect.iter().enumerate() {
             parse_port_spec(p).map_err(|m| bad(&format!("response.protect[{i}]"), m))?;
@@ -395,10 +404,12 @@ impl Config {
             return Err(bad("alerts.webhook_queue", "must be at least 1".into()));
         }
         if !self.api.listen.is_empty() {
-            self.api
-                .listen
-                .parse::<SocketAddr>()
-                .map_err(|_| bad("api.listen", format!("{:?} is not an address:port", self.api.listen)))?;
+            self.api.listen.parse::<SocketAddr>().map_err(|_| {
+                bad(
+                    "api.listen",
+                    format!("{:?} is not an address:port", self.api.listen),
+                )
+            })?;
         }
         if self.store.retention_days == 0 {
             return Err(bad("store.retention_days", "must be at least 1".into()));
@@ -489,13 +500,19 @@ mod tests {
     #[test]
     fn bad_values_name_their_key() {
         for (text, key) in [
-            ("[response]\nprotect = [\"sctp:5060\"]", "response.protect[0]"),
+            (
+                "[response]\nprotect = [\"sctp:5060\"]",
+                "response.protect[0]",
+            ),
             ("[response]\nallow = [\"10.0.0.0/33\"]", "response.allow[0]"),
             ("[inputs.hep]\nudp = \"localhost\"", "inputs.hep.udp"),
             ("[api]\nlisten = \"9961\"", "api.listen"),
             ("[alerts]\nsyslog = \"/dev/log\"", "alerts.syslog"),
             ("[response]\ntable = \"a b\"", "response.table"),
-            ("[[alerts.webhook]]\nurl = \"ftp://x\"", "alerts.webhook[0].url"),
+            (
+                "[[alerts.webhook]]\nurl = \"ftp://x\"",
+                "alerts.webhook[0].url",
+            ),
         ] {
             let e = Config::parse(text, "w.toml").unwrap_err().to_string();
             assert!(e.contains(key), "{text:?}: {e}");

@@ -40,7 +40,12 @@ pub fn serve(listener: TcpListener, st: ApiState, stop: Arc<AtomicBool>) {
         };
         let _ = conn.set_nonblocking(false);
         if active.load(Relaxed) >= MAX_CONNECTIONS {
-            let _ = respond(&mut conn, 503, "application/json", &json!({"error": "busy"}).to_string());
+            let _ = respond(
+                &mut conn,
+                503,
+                "application/json",
+                &json!({"error": "busy"}).to_string(),
+            );
             continue;
         }
         active.fetch_add(1, Relaxed);
@@ -50,7 +55,11 @@ pub fn serve(listener: TcpListener, st: ApiState, stop: Arc<AtomicBool>) {
             let _ = conn.set_write_timeout(Some(Duration::from_secs(5)));
             let (code, ctype, body) = match read_request(&mut conn) {
                 Ok(req) => route(&st, &req),
-                Err(code) => (code, "application/json", json!({"error": "bad request"}).to_string()),
+                Err(code) => (
+                    code,
+                    "application/json",
+                    json!({"error": "bad request"}).to_string(),
+                ),
             };
             let _ = respond(&mut conn, code, ctype, &body);
             active.fetch_sub(1, Relaxed);
@@ -122,7 +131,8 @@ pub fn parse_head(head: &[u8]) -> Result<Request, u16> {
     let mut lines = text.split("\r\n");
     let first = lines.next().ok_or(400u16)?;
     let mut parts = first.split(' ');
-    let (Some(method), Some(target), Some(version)) = (parts.next(), parts.next(), parts.next()) else {
+    let (Some(method), Some(target), Some(version)) = (parts.next(), parts.next(), parts.next())
+    else {
         return Err(400);
     };
     if !version.starts_with("HTTP/1.") {
@@ -141,7 +151,10 @@ pub fn parse_head(head: &[u8]) -> Result<Request, u16> {
     for line in lines {
         if let Some((k, v)) = line.split_once(':') {
             if k.eq_ignore_ascii_case("authorization") {
-                auth = v.trim().strip_prefix("Bearer ").map(|t| t.trim().to_string());
+                auth = v
+                    .trim()
+                    .strip_prefix("Bearer ")
+                    .map(|t| t.trim().to_string());
             }
         }
     }
@@ -160,7 +173,9 @@ fn pct_decode(s: &str) -> String {
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(v) = u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz"), 16) {
+            if let Ok(v) =
+                u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz"), 16)
+            {
                 out.push(v);
                 i += 3;
                 continue;
@@ -176,14 +191,24 @@ fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn ask<T>(st: &ApiState, make: impl FnOnce(SyncSender<Result<T, String>>) -> Cmd) -> Result<T, String> {
+fn ask<T>(
+    st: &ApiState,
+    make: impl FnOnce(SyncSender<Result<T, String>>) -> Cmd,
+) -> Result<T, String> {
     let (tx, rx) = sync_channel(1);
-    st.cmds.send(make(tx)).map_err(|_| "guard is stopping".to_string())?;
-    rx.recv_timeout(Duration::from_secs(10)).map_err(|_| "guard did not answer in time".to_string())?
+    st.cmds
+        .send(make(tx))
+        .map_err(|_| "guard is stopping".to_string())?;
+    rx.recv_timeout(Duration::from_secs(10))
+        .map_err(|_| "guard did not answer in time".to_string())?
 }
 
 fn err(code: u16, msg: &str) -> (u16, &'static str, String) {
-    (code, "application/json", json!({ "error": msg }).to_string())
+    (
+        code,
+        "application/json",
+        json!({ "error": msg }).to_string(),
+    )
 }
 
 pub fn route(st: &ApiState, req: &Request) -> (u16, &'static str, String) {
@@ -192,9 +217,16 @@ pub fn route(st: &ApiState, req: &Request) -> (u16, &'static str, String) {
         ("GET", "/metrics") => (200, "text/plain; version=0.0.4", st.metrics.render()),
         (_, p) if p.starts_with("/api/") => {
             let Some(token) = &st.token else {
-                return err(403, "the API is disabled: set api.token_file in the configuration");
+                return err(
+                    403,
+                    "the API is disabled: set api.token_file in the configuration",
+                );
             };
-            if !req.auth.as_deref().is_some_and(|a| ct_eq(a.as_bytes(), token.as_bytes())) {
+            if !req
+                .auth
+                .as_deref()
+                .is_some_and(|a| ct_eq(a.as_bytes(), token.as_bytes()))
+            {
                 return err(401, "missing or wrong bearer token");
             }
             api(st, req)
@@ -204,7 +236,10 @@ pub fn route(st: &ApiState, req: &Request) -> (u16, &'static str, String) {
 }
 
 fn q<'a>(req: &'a Request, k: &str) -> Option<&'a str> {
-    req.query.iter().find(|(a, _)| a == k).map(|(_, v)| v.as_str())
+    req.query
+        .iter()
+        .find(|(a, _)| a == k)
+        .map(|(_, v)| v.as_str())
 }
 
 fn api(st: &ApiState, req: &Request) -> (u16, &'static str, String) {
@@ -244,8 +279,19 @@ fn api(st: &ApiState, req: &Request) -> (u16, &'static str, String) {
                 return err(400, "body: \"net\" (address or CIDR) is required");
             };
             let seconds = v["seconds"].as_u64().unwrap_or(3600);
-            let reason = v["reason"].as_str().unwrap_or("manual").chars().take(200).collect::<String>();
-            match ask(st, |tx| Cmd::Ban { net: net.into(), seconds, reason, by: "api".into(), reply: tx }) {
+            let reason = v["reason"]
+                .as_str()
+                .unwrap_or("manual")
+                .chars()
+                .take(200)
+                .collect::<String>();
+            match ask(st, |tx| Cmd::Ban {
+                net: net.into(),
+                seconds,
+                reason,
+                by: "api".into(),
+                reply: tx,
+            }) {
                 Ok(b) => (201, "application/json", json!({ "ban": b }).to_string()),
                 Err(e) if e.starts_with("refused") => err(409, &e),
                 Err(e) => err(400, &e),
@@ -253,7 +299,10 @@ fn api(st: &ApiState, req: &Request) -> (u16, &'static str, String) {
         }
         ("DELETE", p) if p.starts_with("/api/bans/") => {
             let net = &p["/api/bans/".len()..];
-            match ask(st, |tx| Cmd::Unban { net: net.into(), reply: tx }) {
+            match ask(st, |tx| Cmd::Unban {
+                net: net.into(),
+                reply: tx,
+            }) {
                 Ok(true) => ok(json!({ "removed": net })),
                 Ok(false) => err(404, "no active ban for that network"),
                 Err(e) => err(400, &e),
@@ -280,7 +329,11 @@ fn respond(conn: &mut TcpStream, code: u16, ctype: &str, body: &str) -> std::io:
         505 => "HTTP Version Not Supported",
         _ => "Error",
     };
-    let auth = if code == 401 { "WWW-Authenticate: Bearer\r\n" } else { "" };
+    let auth = if code == 401 {
+        "WWW-Authenticate: Bearer\r\n"
+    } else {
+        ""
+    };
     write!(
         conn,
         "HTTP/1.1 {code} {reason}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\n{auth}Cache-Control: no-store\r\nConnection: close\r\n\r\n{body}",
@@ -309,7 +362,11 @@ mod tests {
     #[test]
     fn api_needs_the_token_and_is_closed_without_one() {
         let (tx, _rx) = sync_channel(1);
-        let mut st = ApiState { metrics: Arc::new(Metrics::default()), cmds: tx, token: None };
+        let mut st = ApiState {
+            metrics: Arc::new(Metrics::default()),
+            cmds: tx,
+            token: None,
+        };
         let mut req = parse_head(b"GET /api/bans HTTP/1.1").unwrap();
         assert_eq!(route(&st, &req).0, 403);
         st.token = Some("t0ken".into());

@@ -67,7 +67,12 @@ fn ct_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// Decodes one HEP packet into an owned SIP input, or `None` (counted as rejected) when it is
 /// not SIP, fails the filter, or does not decode.
-pub(crate) fn hep_to_input(buf: &[u8], filter: &HepFilter, m: &Metrics, input: usize) -> Option<Input> {
+pub(crate) fn hep_to_input(
+    buf: &[u8],
+    filter: &HepFilter,
+    m: &Metrics,
+    input: usize,
+) -> Option<Input> {
     let h = match sipsentry_hep::decode(buf) {
         Ok(h) => h,
         Err(_) => {
@@ -123,7 +128,14 @@ pub(crate) fn hep_udp(
     while !stop.load(Relaxed) {
         let n = match sock.recv_from(&mut buf) {
             Ok((n, _)) => n,
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => continue,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                continue
+            }
             Err(_) => continue,
         };
         if let Some(ev) = hep_to_input(&buf[..n], &filter, &m, input) {
@@ -154,7 +166,13 @@ pub(crate) fn hep_tcp(
             continue;
         }
         active.fetch_add(1, Relaxed);
-        let (filter, tx, m, stop, active) = (filter.clone(), tx.clone(), m.clone(), stop.clone(), active.clone());
+        let (filter, tx, m, stop, active) = (
+            filter.clone(),
+            tx.clone(),
+            m.clone(),
+            stop.clone(),
+            active.clone(),
+        );
         std::thread::spawn(move || {
             let _ = conn.set_nonblocking(false);
             let _ = conn.set_read_timeout(Some(POLL));
@@ -166,7 +184,14 @@ pub(crate) fn hep_tcp(
                 let n = match conn.read(&mut buf) {
                     Ok(0) => break,
                     Ok(n) => n,
-                    Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => continue,
+                    Err(e)
+                        if matches!(
+                            e.kind(),
+                            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                        ) =>
+                    {
+                        continue
+                    }
                     Err(_) => break,
                 };
                 let mut off = 0;
@@ -208,30 +233,35 @@ pub(crate) fn follow_log(
     let year = 1970 + (now_ns() / 1_000_000_000 / 31_556_952) as i32;
     let mut parser = sipsentry_logs::LogParser::new(sipsentry_logs::LineContext::new(year));
     let mut buf = vec![0u8; 64 * 1024];
-    let emit_lines = |data: &[u8], partial: &mut Vec<u8>, parser: &mut sipsentry_logs::LogParser| {
-        partial.extend_from_slice(data);
-        let mut start = 0;
-        while let Some(i) = partial[start..].iter().position(|&b| b == b'\n') {
-            let line = &partial[start..start + i + 1];
-            parser.push_line(line, |ev| {
-                if let Some(inp) = crate::log_input(&ev) {
-                    offer(&tx, &m, input, inp);
-                }
-            });
-            start += i + 1;
-        }
-        partial.drain(..start);
-        // An endless line is cut: the parser caps lines at 8 KiB anyway.
-        if partial.len() > 64 * 1024 {
-            partial.clear();
-        }
-    };
+    let emit_lines =
+        |data: &[u8], partial: &mut Vec<u8>, parser: &mut sipsentry_logs::LogParser| {
+            partial.extend_from_slice(data);
+            let mut start = 0;
+            while let Some(i) = partial[start..].iter().position(|&b| b == b'\n') {
+                let line = &partial[start..start + i + 1];
+                parser.push_line(line, |ev| {
+                    if let Some(inp) = crate::log_input(&ev) {
+                        offer(&tx, &m, input, inp);
+                    }
+                });
+                start += i + 1;
+            }
+            partial.drain(..start);
+            // An endless line is cut: the parser caps lines at 8 KiB anyway.
+            if partial.len() > 64 * 1024 {
+                partial.clear();
+            }
+        };
     while !stop.load(Relaxed) {
         let meta = std::fs::metadata(&path).ok();
         match (&mut file, &meta) {
             (None, Some(meta)) => {
                 if let Ok(mut f) = std::fs::File::open(&path) {
-                    offset = if first_open && !from_start { meta.len() } else { 0 };
+                    offset = if first_open && !from_start {
+                        meta.len()
+                    } else {
+                        0
+                    };
                     let _ = f.seek(SeekFrom::Start(offset));
                     file = Some((f, meta.ino()));
                     first_open = false;
@@ -316,7 +346,8 @@ pub(crate) fn capture(
         while !stop.load(Relaxed) {
             match cap.next_packet() {
                 Ok(p) => {
-                    let ts = p.header.ts.tv_sec as i64 * 1_000_000_000 + p.header.ts.tv_usec as i64 * 1000;
+                    let ts = p.header.ts.tv_sec as i64 * 1_000_000_000
+                        + p.header.ts.tv_usec as i64 * 1000;
                     let pkt = sipsentry_capture::Packet {
                         ts_nanos: ts,
                         linktype,
@@ -348,7 +379,9 @@ pub(crate) fn capture(
 
 /// Binds a UDP or TCP listener, naming the address in the error.
 pub(crate) fn bind_udp(addr: &str) -> Result<UdpSocket, String> {
-    let a: SocketAddr = addr.parse().map_err(|_| format!("{addr:?} is not an address:port"))?;
+    let a: SocketAddr = addr
+        .parse()
+        .map_err(|_| format!("{addr:?} is not an address:port"))?;
     let s = UdpSocket::bind(a).map_err(|e| format!("HEP UDP listener on {a}: {e}"))?;
     // A deep kernel buffer absorbs bursts while the detector thread catches up.
     set_rcvbuf(&s, 8 << 20);
@@ -371,6 +404,8 @@ fn set_rcvbuf(s: &UdpSocket, bytes: libc::c_int) {
 }
 
 pub(crate) fn bind_tcp(addr: &str) -> Result<TcpListener, String> {
-    let a: SocketAddr = addr.parse().map_err(|_| format!("{addr:?} is not an address:port"))?;
+    let a: SocketAddr = addr
+        .parse()
+        .map_err(|_| format!("{addr:?} is not an address:port"))?;
     TcpListener::bind(a).map_err(|e| format!("HEP TCP listener on {a}: {e}"))
 }

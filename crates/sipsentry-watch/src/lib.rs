@@ -16,6 +16,8 @@
 
 pub mod actions;
 pub mod config;
+mod enforce;
+pub use enforce::enforcer;
 pub mod http;
 pub mod inputs;
 pub mod metrics;
@@ -73,7 +75,10 @@ pub(crate) fn log_input(ev: &sipsentry_logs::LogEvent<'_>) -> Option<Input> {
         ts_ns: inputs::now_ns(),
         src: SocketAddr::new(ev.source, ev.source_port.unwrap_or(0)),
         signal,
-        user: ev.user_lossy().map(|u| u.chars().take(128).collect()).unwrap_or_default(),
+        user: ev
+            .user_lossy()
+            .map(|u| u.chars().take(128).collect())
+            .unwrap_or_default(),
         service: ev.service,
     })
 }
@@ -116,7 +121,10 @@ fn read_secret(path: &std::path::Path, what: &str) -> Result<String, StartError>
     })?;
     let s = s.trim().to_string();
     if s.is_empty() {
-        return Err(StartError::Input(format!("{what} {} is empty", path.display())));
+        return Err(StartError::Input(format!(
+            "{what} {} is empty",
+            path.display()
+        )));
     }
     Ok(s)
 }
@@ -124,7 +132,11 @@ fn read_secret(path: &std::path::Path, what: &str) -> Result<String, StartError>
 impl Guard {
     /// Starts every configured input, the detector and the responder. `enforcer` is `None` in
     /// `mode = "off"`.
-    pub fn start(cfg: &Config, policy: Policy, enforcer: Box<dyn Enforcer>) -> Result<Guard, StartError> {
+    pub fn start(
+        cfg: &Config,
+        policy: Policy,
+        enforcer: Box<dyn Enforcer>,
+    ) -> Result<Guard, StartError> {
         let metrics = Arc::new(Metrics::default());
         let stop = Arc::new(AtomicBool::new(false));
         let mut threads = Vec::new();
@@ -136,7 +148,12 @@ impl Guard {
             Some(p) => Some(read_secret(p, "api.token_file")?),
             None => None,
         };
-        let hep_key = match cfg.inputs.hep.as_ref().and_then(|h| h.auth_key_file.as_ref()) {
+        let hep_key = match cfg
+            .inputs
+            .hep
+            .as_ref()
+            .and_then(|h| h.auth_key_file.as_ref())
+        {
             Some(p) => Some(read_secret(p, "inputs.hep.auth_key_file")?.into_bytes()),
             None => None,
         };
@@ -162,7 +179,10 @@ impl Guard {
         let syslog = match &cfg.alerts.syslog {
             Some(s) => {
                 let t = config::parse_syslog(s).map_err(StartError::Input)?;
-                Some(outputs::Syslog::open(&t).map_err(|e| StartError::Io { what: "syslog".into(), source: e })?)
+                Some(outputs::Syslog::open(&t).map_err(|e| StartError::Io {
+                    what: "syslog".into(),
+                    source: e,
+                })?)
             }
             None => None,
         };
@@ -171,7 +191,15 @@ impl Guard {
         } else {
             let q = outputs::WebhookQueue::new(cfg.alerts.webhook_queue);
             let (q2, m2) = (q.clone(), metrics.clone());
-            threads.push(std::thread::Builder::new().name("webhook".into()).spawn(move || outputs::webhook_worker(q2, hooks, m2)).map_err(|e| StartError::Io { what: "thread".into(), source: e })?);
+            threads.push(
+                std::thread::Builder::new()
+                    .name("webhook".into())
+                    .spawn(move || outputs::webhook_worker(q2, hooks, m2))
+                    .map_err(|e| StartError::Io {
+                        what: "thread".into(),
+                        source: e,
+                    })?,
+            );
             Some(q)
         };
         let channels = outputs::Channels::new(cfg.alerts.stdout, syslog, webhooks.clone());
@@ -192,7 +220,10 @@ impl Guard {
         let mut hep_udp = None;
         let mut hep_tcp = None;
         if let Some(h) = &cfg.inputs.hep {
-            let filter = inputs::HepFilter { key: hep_key, capture_ids: h.capture_ids.clone() };
+            let filter = inputs::HepFilter {
+                key: hep_key,
+                capture_ids: h.capture_ids.clone(),
+            };
             if !h.udp.is_empty() {
                 let s = inputs::bind_udp(&h.udp).map_err(StartError::Input)?;
                 hep_udp = s.local_addr().ok();
@@ -207,12 +238,19 @@ impl Guard {
             }
         }
         for l in &cfg.inputs.log {
-            let (p, fs, tx, m, st) = (l.path.clone(), l.from_start, in_tx.clone(), metrics.clone(), stop.clone());
+            let (p, fs, tx, m, st) = (
+                l.path.clone(),
+                l.from_start,
+                in_tx.clone(),
+                metrics.clone(),
+                stop.clone(),
+            );
             threads.push(spawn("log", move || inputs::follow_log(p, fs, tx, m, st))?);
         }
         if let Some(c) = &cfg.inputs.capture {
             #[cfg(feature = "live-capture")]
-            inputs::capture(c.clone(), in_tx.clone(), metrics.clone(), stop.clone()).map_err(StartError::Input)?;
+            inputs::capture(c.clone(), in_tx.clone(), metrics.clone(), stop.clone())
+                .map_err(StartError::Input)?;
             #[cfg(not(feature = "live-capture"))]
             return Err(StartError::Input(format!(
                 "inputs.capture ({}): this build has no live capture; rebuild with the `live-capture` feature (needs libpcap)",
@@ -224,7 +262,9 @@ impl Guard {
         let mut engine = Engine::with_policy(policy);
         engine.set_live(true);
         let (m, st, tx) = (metrics.clone(), stop.clone(), cmd_tx.clone());
-        threads.push(spawn("detect", move || detect_loop(engine, in_rx, tx, m, st))?);
+        threads.push(spawn("detect", move || {
+            detect_loop(engine, in_rx, tx, m, st)
+        })?);
 
         let mut api = None;
         if !cfg.api.listen.is_empty() {
@@ -233,11 +273,24 @@ impl Guard {
                 source: e,
             })?;
             api = l.local_addr().ok();
-            let state = http::ApiState { metrics: metrics.clone(), cmds: cmd_tx.clone(), token: api_token };
+            let state = http::ApiState {
+                metrics: metrics.clone(),
+                cmds: cmd_tx.clone(),
+                token: api_token,
+            };
             let st = stop.clone();
             threads.push(spawn("http", move || http::serve(l, state, st))?);
         }
-        Ok(Guard { stop, cmds: cmd_tx, threads, metrics, hep_udp, hep_tcp, api, webhooks })
+        Ok(Guard {
+            stop,
+            cmds: cmd_tx,
+            threads,
+            metrics,
+            hep_udp,
+            hep_tcp,
+            api,
+            webhooks,
+        })
     }
 
     /// Stops every thread and waits for them; the store is closed cleanly.
@@ -263,12 +316,21 @@ fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> Result<JoinHandle<()>
     std::thread::Builder::new()
         .name(name.into())
         .spawn(f)
-        .map_err(|e| StartError::Io { what: format!("starting thread {name}"), source: e })
+        .map_err(|e| StartError::Io {
+            what: format!("starting thread {name}"),
+            source: e,
+        })
 }
 
 /// The detector thread: feeds events to the engine in batches and hands alert changes to the
 /// responder after each batch — at most one batch (≤ 4096 events, or 20 ms) after the packet.
-fn detect_loop(mut engine: Engine, rx: Receiver<Input>, tx: SyncSender<Cmd>, m: Arc<Metrics>, stop: Arc<AtomicBool>) {
+fn detect_loop(
+    mut engine: Engine,
+    rx: Receiver<Input>,
+    tx: SyncSender<Cmd>,
+    m: Arc<Metrics>,
+    stop: Arc<AtomicBool>,
+) {
     let limits = sipsentry_sip::Limits::default();
     let mut methods: std::collections::BTreeMap<(&'static str, String), u64> = Default::default();
     let mut statuses: std::collections::BTreeMap<(&'static str, u16), u64> = Default::default();
@@ -283,25 +345,52 @@ fn detect_loop(mut engine: Engine, rx: Receiver<Input>, tx: SyncSender<Cmd>, m: 
         if stop.load(Relaxed) {
             break;
         }
+        let idle = first.is_none();
         let started = Instant::now();
         let mut next = first;
         let mut n = 0;
         while let Some(input) = next.take() {
             n += 1;
             match input {
-                Input::Sip { input, ts_ns, src, dst, transport, data } => {
-                    let ev = SipEvent { ts_nanos: ts_ns, src, dst, transport, data: &data, origin: Origin::Wire };
+                Input::Sip {
+                    input,
+                    ts_ns,
+                    src,
+                    dst,
+                    transport,
+                    data,
+                } => {
+                    let ev = SipEvent {
+                        ts_nanos: ts_ns,
+                        src,
+                        dst,
+                        transport,
+                        data: &data,
+                        origin: Origin::Wire,
+                    };
                     let msg = ev.message(&limits);
                     let name = metrics::INPUTS[input.min(3)];
                     if let Some(meth) = msg.method() {
-                        let key = (name, String::from_utf8_lossy(meth.as_bytes()).chars().take(32).collect());
+                        let key = (
+                            name,
+                            String::from_utf8_lossy(meth.as_bytes())
+                                .chars()
+                                .take(32)
+                                .collect(),
+                        );
                         *methods.entry(key).or_default() += 1;
                     } else if let Some(code) = msg.status() {
                         *statuses.entry((name, code)).or_default() += 1;
                     }
                     engine.on_message(&ev, &msg);
                 }
-                Input::Log { ts_ns, src, signal, user, service } => {
+                Input::Log {
+                    ts_ns,
+                    src,
+                    signal,
+                    user,
+                    service,
+                } => {
                     engine.on_log_event(ts_ns, src, signal, &user, service);
                 }
             }
@@ -317,7 +406,7 @@ fn detect_loop(mut engine: Engine, rx: Receiver<Input>, tx: SyncSender<Cmd>, m: 
                 break;
             }
         }
-        if last_merge.elapsed() > Duration::from_millis(500) {
+        if idle || last_merge.elapsed() > Duration::from_millis(500) {
             last_merge = Instant::now();
             // Bounded label sets: methods from the wire are capped per input.
             if let Ok(mut g) = m.by_method.lock() {

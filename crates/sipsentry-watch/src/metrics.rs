@@ -44,46 +44,121 @@ impl Metrics {
         let counter = |o: &mut String, name: &str, help: &str| {
             let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} counter");
         };
-        counter(&mut o, "sipsentry_input_received_total", "SIP messages and log events received, by input.");
+        counter(
+            &mut o,
+            "sipsentry_input_received_total",
+            "SIP messages and log events received, by input.",
+        );
         for (i, n) in INPUTS.iter().enumerate() {
-            let _ = writeln!(o, "sipsentry_input_received_total{{input=\"{n}\"}} {}", self.received[i].load(Relaxed));
+            let _ = writeln!(
+                o,
+                "sipsentry_input_received_total{{input=\"{n}\"}} {}",
+                self.received[i].load(Relaxed)
+            );
         }
-        counter(&mut o, "sipsentry_input_dropped_total", "Messages dropped because the detector queue was full, by input.");
+        counter(
+            &mut o,
+            "sipsentry_input_dropped_total",
+            "Messages dropped because the detector queue was full, by input.",
+        );
         for (i, n) in INPUTS.iter().enumerate() {
-            let _ = writeln!(o, "sipsentry_input_dropped_total{{input=\"{n}\"}} {}", self.dropped[i].load(Relaxed));
+            let _ = writeln!(
+                o,
+                "sipsentry_input_dropped_total{{input=\"{n}\"}} {}",
+                self.dropped[i].load(Relaxed)
+            );
         }
-        counter(&mut o, "sipsentry_hep_rejected_total", "HEP packets refused (auth key, capture id, undecodable).");
-        let _ = writeln!(o, "sipsentry_hep_rejected_total {}", self.hep_rejected.load(Relaxed));
+        counter(
+            &mut o,
+            "sipsentry_hep_rejected_total",
+            "HEP packets refused (auth key, capture id, undecodable).",
+        );
+        let _ = writeln!(
+            o,
+            "sipsentry_hep_rejected_total {}",
+            self.hep_rejected.load(Relaxed)
+        );
         let _ = writeln!(o, "# HELP sipsentry_input_lag_seconds Wall clock minus packet time of the last message.\n# TYPE sipsentry_input_lag_seconds gauge");
-        let _ = writeln!(o, "sipsentry_input_lag_seconds {:.3}", self.lag_ms.load(Relaxed) as f64 / 1000.0);
-        counter(&mut o, "sipsentry_messages_total", "SIP requests by input and method.");
+        let _ = writeln!(
+            o,
+            "sipsentry_input_lag_seconds {:.3}",
+            self.lag_ms.load(Relaxed) as f64 / 1000.0
+        );
+        counter(
+            &mut o,
+            "sipsentry_messages_total",
+            "SIP requests by input and method.",
+        );
         if let Ok(m) = self.by_method.lock() {
             for ((i, meth), v) in m.iter() {
-                let _ = writeln!(o, "sipsentry_messages_total{{input=\"{i}\",method=\"{}\"}} {v}", label(meth));
+                let _ = writeln!(
+                    o,
+                    "sipsentry_messages_total{{input=\"{i}\",method=\"{}\"}} {v}",
+                    label(meth)
+                );
             }
         }
-        counter(&mut o, "sipsentry_responses_total", "SIP responses by input and status code.");
+        counter(
+            &mut o,
+            "sipsentry_responses_total",
+            "SIP responses by input and status code.",
+        );
         if let Ok(m) = self.by_status.lock() {
             for ((i, st), v) in m.iter() {
-                let _ = writeln!(o, "sipsentry_responses_total{{input=\"{i}\",status=\"{st}\"}} {v}");
+                let _ = writeln!(
+                    o,
+                    "sipsentry_responses_total{{input=\"{i}\",status=\"{st}\"}} {v}"
+                );
             }
         }
-        counter(&mut o, "sipsentry_alerts_total", "Alerts raised, by alert ID.");
+        counter(
+            &mut o,
+            "sipsentry_alerts_total",
+            "Alerts raised, by alert ID.",
+        );
         if let Ok(m) = self.alerts.lock() {
             for (id, v) in m.iter() {
                 let _ = writeln!(o, "sipsentry_alerts_total{{id=\"{id}\"}} {v}");
             }
         }
         let _ = writeln!(o, "# HELP sipsentry_bans_active Bans currently in force.\n# TYPE sipsentry_bans_active gauge");
-        let _ = writeln!(o, "sipsentry_bans_active {}", self.active_bans.load(Relaxed));
+        let _ = writeln!(
+            o,
+            "sipsentry_bans_active {}",
+            self.active_bans.load(Relaxed)
+        );
         for (name, help, v) in [
             ("sipsentry_bans_total", "Bans added.", &self.bans_total),
-            ("sipsentry_bans_refused_total", "Bans refused because the source is allow-listed or local.", &self.bans_refused),
-            ("sipsentry_webhook_sent_total", "Alerts delivered to webhooks.", &self.webhook_sent),
-            ("sipsentry_webhook_failed_total", "Webhook deliveries given up after retries.", &self.webhook_failed),
-            ("sipsentry_webhook_dropped_total", "Alerts dropped because the webhook queue was full.", &self.webhook_dropped),
-            ("sipsentry_store_errors_total", "Store writes that failed.", &self.store_errors),
-            ("sipsentry_nft_errors_total", "nft invocations that failed.", &self.nft_errors),
+            (
+                "sipsentry_bans_refused_total",
+                "Bans refused because the source is allow-listed or local.",
+                &self.bans_refused,
+            ),
+            (
+                "sipsentry_webhook_sent_total",
+                "Alerts delivered to webhooks.",
+                &self.webhook_sent,
+            ),
+            (
+                "sipsentry_webhook_failed_total",
+                "Webhook deliveries given up after retries.",
+                &self.webhook_failed,
+            ),
+            (
+                "sipsentry_webhook_dropped_total",
+                "Alerts dropped because the webhook queue was full.",
+                &self.webhook_dropped,
+            ),
+            (
+                "sipsentry_store_errors_total",
+                "Store writes that failed.",
+                &self.store_errors,
+            ),
+            (
+                "sipsentry_nft_errors_total",
+                "nft invocations that failed.",
+                &self.nft_errors,
+            ),
         ] {
             counter(&mut o, name, help);
             let _ = writeln!(o, "{name} {}", v.load(Relaxed));
@@ -96,7 +171,13 @@ impl Metrics {
 fn label(s: &str) -> String {
     s.chars()
         .take(32)
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 

@@ -56,10 +56,26 @@ pub fn alert_json(a: &Alert) -> Value {
 /// Everything the guard reports, one JSON object per line.
 #[derive(Debug, Clone)]
 pub enum Event {
-    Alert { alert: Value, new: bool },
-    Ban { net: String, seconds: u64, reason: String, source: String, dry_run: bool },
-    BanRefused { net: String, reason: String, why: String },
-    Unban { net: String, why: String },
+    Alert {
+        alert: Value,
+        new: bool,
+    },
+    Ban {
+        net: String,
+        seconds: u64,
+        reason: String,
+        source: String,
+        dry_run: bool,
+    },
+    BanRefused {
+        net: String,
+        reason: String,
+        why: String,
+    },
+    Unban {
+        net: String,
+        why: String,
+    },
 }
 
 impl Event {
@@ -70,7 +86,13 @@ impl Event {
                 v["event"] = json!(if *new { "alert" } else { "alert-update" });
                 v
             }
-            Event::Ban { net, seconds, reason, source, dry_run } => json!({
+            Event::Ban {
+                net,
+                seconds,
+                reason,
+                source,
+                dry_run,
+            } => json!({
                 "event": if *dry_run { "ban-dry-run" } else { "ban" },
                 "net": net, "seconds": seconds, "reason": reason, "by": source,
             }),
@@ -114,10 +136,16 @@ pub fn severity_rank(s: Severity) -> u8 {
 /// these are security events. Structured data values escape `"`, `\` and `]` (§6.3.3).
 pub fn rfc5424(ev: &Event, now_ns: i64, host: &str) -> String {
     let pri = 10 * 8 + u32::from(ev.syslog_severity());
-    let sd_escape = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"").replace(']', "\\]");
+    let sd_escape = |s: &str| {
+        s.replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace(']', "\\]")
+    };
     let v = ev.json();
     let mut sd = String::from("[sipsentry@32473");
-    for k in ["event", "id", "severity", "source", "target", "net", "reason"] {
+    for k in [
+        "event", "id", "severity", "source", "target", "net", "reason",
+    ] {
         if let Some(x) = v.get(k).and_then(|x| x.as_str()) {
             sd.push_str(&format!(" {k}=\"{}\"", sd_escape(x)));
         }
@@ -141,9 +169,13 @@ pub enum Syslog {
 impl Syslog {
     pub fn open(t: &SyslogTarget) -> std::io::Result<Syslog> {
         Ok(match t {
-            SyslogTarget::Unix(p) => Syslog::Unix(std::os::unix::net::UnixDatagram::unbound()?, p.clone()),
+            SyslogTarget::Unix(p) => {
+                Syslog::Unix(std::os::unix::net::UnixDatagram::unbound()?, p.clone())
+            }
             SyslogTarget::Udp(a) => {
-                let bind: std::net::SocketAddr = if a.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" }.parse().expect("literal");
+                let bind: std::net::SocketAddr = if a.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" }
+                    .parse()
+                    .expect("literal");
                 Syslog::Udp(std::net::UdpSocket::bind(bind)?, *a)
             }
         })
@@ -160,7 +192,13 @@ impl Syslog {
 
 fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|s| s.trim().chars().filter(|c| c.is_ascii_graphic()).take(255).collect())
+        .map(|s| {
+            s.trim()
+                .chars()
+                .filter(|c| c.is_ascii_graphic())
+                .take(255)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -173,7 +211,11 @@ pub struct WebhookQueue {
 
 impl WebhookQueue {
     pub fn new(cap: usize) -> Arc<Self> {
-        Arc::new(WebhookQueue { q: Mutex::new((VecDeque::new(), false)), cv: Condvar::new(), cap })
+        Arc::new(WebhookQueue {
+            q: Mutex::new((VecDeque::new(), false)),
+            cv: Condvar::new(),
+            cap,
+        })
     }
 
     /// Enqueue; when full, the oldest waiting alert is dropped (newest news matters most).
@@ -211,10 +253,18 @@ impl WebhookQueue {
 
 /// The webhook worker: POSTs each queued event to every endpoint, retrying with exponential
 /// back-off (0.5 s doubling, capped at 30 s).
-pub fn webhook_worker(q: Arc<WebhookQueue>, hooks: Vec<(WebhookCfg, Option<String>)>, m: Arc<Metrics>) {
+pub fn webhook_worker(
+    q: Arc<WebhookQueue>,
+    hooks: Vec<(WebhookCfg, Option<String>)>,
+    m: Arc<Metrics>,
+) {
     let agents: Vec<ureq::Agent> = hooks
         .iter()
-        .map(|(h, _)| ureq::AgentBuilder::new().timeout(Duration::from_secs(h.timeout_s)).build())
+        .map(|(h, _)| {
+            ureq::AgentBuilder::new()
+                .timeout(Duration::from_secs(h.timeout_s))
+                .build()
+        })
         .collect();
     while let Some(v) = q.pop() {
         let body = v.to_string();
@@ -232,7 +282,11 @@ pub fn webhook_worker(q: Arc<WebhookQueue>, hooks: Vec<(WebhookCfg, Option<Strin
                         break;
                     }
                     // 4xx other than 429: the endpoint refuses this payload; retrying won't help.
-                    Err(ureq::Error::Status(code, _)) if (400..500).contains(&code) && code != 429 => break,
+                    Err(ureq::Error::Status(code, _))
+                        if (400..500).contains(&code) && code != 429 =>
+                    {
+                        break
+                    }
                     Err(_) if attempt < h.retries => {
                         std::thread::sleep(delay);
                         delay = (delay * 2).min(Duration::from_secs(30));
@@ -259,7 +313,12 @@ pub struct Channels {
 
 impl Channels {
     pub fn new(stdout: bool, syslog: Option<Syslog>, webhooks: Option<Arc<WebhookQueue>>) -> Self {
-        Channels { stdout, syslog, webhooks, host: hostname() }
+        Channels {
+            stdout,
+            syslog,
+            webhooks,
+            host: hostname(),
+        }
     }
 
     pub fn emit(&self, ev: &Event, m: &Metrics) {
@@ -285,8 +344,14 @@ mod tests {
     #[test]
     fn rfc3339_known_instants() {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000000Z");
-        assert_eq!(rfc3339(1_795_832_599_824_708_000), "2026-11-28T02:23:19.824708Z");
-        assert_eq!(rfc3339(951_782_400_000_000_000), "2000-02-29T00:00:00.000000Z");
+        assert_eq!(
+            rfc3339(1_795_832_599_824_708_000),
+            "2026-11-28T02:23:19.824708Z"
+        );
+        assert_eq!(
+            rfc3339(951_782_400_000_000_000),
+            "2000-02-29T00:00:00.000000Z"
+        );
     }
 
     #[test]
@@ -297,7 +362,10 @@ mod tests {
             why: "trusted \"office\" ]".into(),
         };
         let line = rfc5424(&ev, 0, "pbx1");
-        assert!(line.starts_with("<84>1 1970-01-01T00:00:00.000000Z pbx1 sipsentry "), "{line}");
+        assert!(
+            line.starts_with("<84>1 1970-01-01T00:00:00.000000Z pbx1 sipsentry "),
+            "{line}"
+        );
         assert!(line.contains(" BAN-REFUSED [sipsentry@32473 event=\"ban-refused\" net=\"10.0.0.1/32\" reason=\"AUTH-BRUTEFORCE\"]"), "{line}");
     }
 
