@@ -346,8 +346,12 @@ pub(crate) fn capture(
         while !stop.load(Relaxed) {
             match cap.next_packet() {
                 Ok(p) => {
-                    let ts = p.header.ts.tv_sec as i64 * 1_000_000_000
-                        + p.header.ts.tv_usec as i64 * 1000;
+                    let ts = p
+                        .header
+                        .ts
+                        .tv_sec
+                        .saturating_mul(1_000_000_000)
+                        .saturating_add(p.header.ts.tv_usec * 1000);
                     let pkt = sipsentry_capture::Packet {
                         ts_nanos: ts,
                         linktype,
