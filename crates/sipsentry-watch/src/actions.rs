@@ -257,34 +257,42 @@ impl Responder {
     fn handle(&mut self, batch: Vec<Cmd>) {
         let now = now_unix();
         let mut rows = Vec::new();
+        let mut events = Vec::new();
         let mut bans: Vec<(String, u64, String)> = Vec::new();
         let mut replies = Vec::new();
         for cmd in batch {
             match cmd {
                 Cmd::Alerts(changes) => {
                     for c in changes {
-                        self.alert(c, now, &mut rows, &mut bans);
+                        self.alert(c, now, &mut rows, &mut events, &mut bans);
                     }
                 }
                 other => replies.push(other),
             }
         }
+        // Kernel first: the drop rule should follow the offending packet within milliseconds.
+        let mut banned = false;
         if !bans.is_empty() {
             let list: Vec<(String, u64)> = bans.iter().map(|(n, s, _)| (n.clone(), *s)).collect();
             match self.enforcer.ban(&list) {
-                Ok(()) => {
-                    for (net, secs, reason) in bans {
-                        self.record_ban(&net, secs, &reason, "detector", now);
-                    }
-                }
+                Ok(()) => banned = true,
                 Err(e) => {
                     self.metrics.nft_errors.fetch_add(1, Relaxed);
                     eprintln!("sipsentry: nft: {e}");
                 }
             }
         }
+        // Alerts are announced only once committed: whatever a consumer saw survives a crash.
         if !rows.is_empty() && self.store.insert_alerts(&rows).is_err() {
             self.metrics.store_errors.fetch_add(1, Relaxed);
+        }
+        for ev in events {
+            self.channels.emit(&ev, &self.metrics);
+        }
+        if banned {
+            for (net, secs, reason) in bans {
+                self.record_ban(&net, secs, &reason, "detector", now);
+            }
         }
         for r in replies {
             self.command(r, now);
@@ -299,6 +307,7 @@ impl Responder {
         c: AlertChange,
         now: i64,
         rows: &mut Vec<AlertRecord>,
+        events: &mut Vec<Event>,
         bans: &mut Vec<(String, u64, String)>,
     ) {
         let a = &c.alert;
@@ -315,13 +324,10 @@ impl Responder {
                 .is_none_or(|t| t.elapsed() >= self.cfg.update_interval);
         if due {
             self.last_report.insert(key, Instant::now());
-            self.channels.emit(
-                &Event::Alert {
-                    alert: alert_json(a),
-                    new: c.new,
-                },
-                &self.metrics,
-            );
+            events.push(Event::Alert {
+                alert: alert_json(a),
+                new: c.new,
+            });
             rows.push(record(a));
         }
         let Action::Ban { secs } = a.action else {
@@ -382,6 +388,20 @@ impl Responder {
         let expires = now.saturating_add(secs as i64);
         self.active.insert(net.to_string(), expires);
         self.metrics.bans_total.fetch_add(1, Relaxed);
+        let rec = BanRecord {
+            net: net.into(),
+            created_unix: now,
+            expires_unix: expires,
+            reason: reason.into(),
+            source: by.into(),
+        };
+        let stored = match self.store.insert_ban(&rec) {
+            Ok(_) => self.store.active_ban(net, now).ok().flatten(),
+            Err(_) => {
+                self.metrics.store_errors.fetch_add(1, Relaxed);
+                None
+            }
+        };
         self.channels.emit(
             &Event::Ban {
                 net: net.into(),
@@ -392,20 +412,7 @@ impl Responder {
             },
             &self.metrics,
         );
-        let rec = BanRecord {
-            net: net.into(),
-            created_unix: now,
-            expires_unix: expires,
-            reason: reason.into(),
-            source: by.into(),
-        };
-        match self.store.insert_ban(&rec) {
-            Ok(_) => self.store.active_ban(net, now).ok().flatten(),
-            Err(_) => {
-                self.metrics.store_errors.fetch_add(1, Relaxed);
-                None
-            }
-        }
+        stored
     }
 
     fn command(&mut self, cmd: Cmd, now: i64) {
