@@ -92,8 +92,10 @@ fn kill_9_under_flood_loses_no_announced_alert() {
     );
     let store = sipsentry_store::Store::open(&dir.path().join("g.db")).unwrap();
     store.integrity_check().unwrap();
-    let mut q = sipsentry_store::AlertQuery::default();
-    q.limit = usize::MAX;
+    let mut q = sipsentry_store::AlertQuery {
+        limit: usize::MAX,
+        ..Default::default()
+    };
     let mut stored = std::collections::HashSet::new();
     let mut after = 0;
     loop {
