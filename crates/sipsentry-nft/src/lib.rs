@@ -30,6 +30,8 @@ mod net;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -166,7 +168,8 @@ pub struct Ban {
 pub struct BatchOutcome {
     /// Networks now in a set with the requested timeout (new, or already there and refreshed).
     pub applied: Vec<IpNet>,
-    /// CIDR bans not added because a broader banned network already covers them.
+    /// CIDR bans not added because a banned network already covers them (a broader one, or
+    /// the same one in [`Firewall::add_bans`]).
     pub covered: Vec<IpNet>,
     /// CIDR bans already in the kernel that a broader new ban in this batch replaced.
     pub subsumed: Vec<IpNet>,
@@ -270,6 +273,9 @@ pub struct Firewall {
     udp: Vec<(u16, u16)>,
     tcp: Vec<(u16, u16)>,
     allow: Option<AllowList>,
+    /// Whether this kernel updates an element's timeout on a plain `add` (Linux 6.10+ does):
+    /// 0 not probed yet, 1 yes, 2 no. Shared by clones: it is a property of the kernel.
+    add_refreshes: Arc<AtomicU8>,
 }
 
 impl Firewall {
@@ -307,6 +313,7 @@ impl Firewall {
             udp,
             tcp,
             allow: None,
+            add_refreshes: Arc::new(AtomicU8::new(0)),
         })
     }
 
@@ -399,7 +406,54 @@ impl Firewall {
     pub fn install(&self) -> Result<String, NftError> {
         let script = self.install_script();
         self.apply(&script)?;
+        if !self.cfg.dry_run {
+            self.add_refreshes_timeout();
+        }
         Ok(script)
+    }
+
+    /// Overrides the kernel probe of [`Firewall::add_refreshes_timeout`], so tests on a new
+    /// kernel can exercise the "add, delete, add" path that older kernels need.
+    #[doc(hidden)]
+    pub fn assume_add_refreshes_timeout(&self, yes: bool) {
+        self.add_refreshes
+            .store(if yes { 1 } else { 2 }, Ordering::Relaxed);
+    }
+
+    /// Whether a plain `add element` of a present element sets its new timeout on this kernel
+    /// (Linux 6.10+). If so, [`Firewall::ban_batch`] needs no "add, delete, add" dance, which
+    /// halves the transaction. Probed once with a scratch set inside our table; false when the
+    /// probe cannot run (dry-run, table missing), which selects the always-correct dance.
+    pub fn add_refreshes_timeout(&self) -> bool {
+        match self.add_refreshes.load(Ordering::Relaxed) {
+            1 => return true,
+            2 => return false,
+            _ => {}
+        }
+        if self.cfg.dry_run {
+            return false;
+        }
+        let t = &self.cfg.table;
+        let probe = format!(
+            "add set inet {t} timeout_probe {{ type ipv4_addr; flags timeout; }}\n\
+             flush set inet {t} timeout_probe\n\
+             add element inet {t} timeout_probe {{ 192.0.2.0 timeout 1h }}\n\
+             add element inet {t} timeout_probe {{ 192.0.2.0 timeout 2h }}\n"
+        );
+        let result = self.apply(&probe).and_then(|()| {
+            let v = self.nft_json(&["list", "set", "inet", t, "timeout_probe"])?;
+            parse_set_elems(&v, "timeout_probe")
+        });
+        let _ = self.apply(&format!("delete set inet {t} timeout_probe\n"));
+        match result {
+            Ok(elems) => {
+                let yes = elems.first().and_then(|k| k.timeout) == Some(Duration::from_secs(7200));
+                self.add_refreshes
+                    .store(if yes { 1 } else { 2 }, Ordering::Relaxed);
+                yes
+            }
+            Err(_) => false,
+        }
     }
 
     /// Whether our table exists (false in dry-run).
@@ -432,6 +486,21 @@ impl Firewall {
     /// (`subsumed`) and keeps the longest of their remaining times. That needs one
     /// `nft -j list set` per family before the transaction, only for batches with CIDR bans.
     pub fn ban_batch(&self, bans: &[Ban]) -> Result<BatchOutcome, NftError> {
+        let mode = Mode::Refresh {
+            dance: !self.add_refreshes_timeout(),
+        };
+        self.ban_batch_mode(bans, mode)
+    }
+
+    /// Like [`Firewall::ban_batch`] but always with plain `add element`s: no error and no
+    /// duplicate for present elements, but on kernels before 6.10 a present host keeps its old
+    /// timeout (newer kernels update it). For the hot path when the store says the sources are
+    /// not banned yet; re-bans with an escalated time should use `ban_batch`.
+    pub fn add_bans(&self, bans: &[Ban]) -> Result<BatchOutcome, NftError> {
+        self.ban_batch_mode(bans, Mode::AddOnly)
+    }
+
+    fn ban_batch_mode(&self, bans: &[Ban], mode: Mode) -> Result<BatchOutcome, NftError> {
         let mut out = BatchOutcome {
             dry_run: self.cfg.dry_run,
             ..Default::default()
@@ -450,7 +519,7 @@ impl Firewall {
         if want.len() > MAX_BATCH {
             return Err(NftError::BatchTooLarge(want.len()));
         }
-        let plan = self.apply_plan(want)?;
+        let plan = self.apply_plan(want, mode)?;
         out.applied = plan.applied;
         out.covered = plan.covered;
         out.subsumed = plan.subsumed;
@@ -557,7 +626,8 @@ impl Firewall {
         if want.len() > MAX_BATCH {
             return Err(NftError::BatchTooLarge(want.len()));
         }
-        let plan = self.apply_plan(want)?;
+        // known to be absent: a plain add is enough (and cheaper)
+        let plan = self.apply_plan(want, Mode::AddOnly)?;
         out.added = plan.applied;
         // a stored CIDR inside another stored (and just added) CIDR
         out.present.extend(plan.covered);
@@ -584,15 +654,19 @@ impl Firewall {
 
     /// Plans and applies `want`. A plan that deletes subsumed intervals read from the kernel
     /// can fail if one of them timed out in between; it is re-planned once from a fresh listing.
-    fn apply_plan(&self, want: BTreeMap<IpNet, Option<Duration>>) -> Result<Plan, NftError> {
-        let plan = self.plan(want.clone())?;
+    fn apply_plan(
+        &self,
+        want: BTreeMap<IpNet, Option<Duration>>,
+        mode: Mode,
+    ) -> Result<Plan, NftError> {
+        let plan = self.plan(want.clone(), mode)?;
         if plan.script.is_empty() {
             return Ok(plan);
         }
         match self.apply(&plan.script) {
             Ok(()) => Ok(plan),
             Err(e) if plan.has_deletes && e.is_enoent() => {
-                let plan = self.plan(want)?;
+                let plan = self.plan(want, mode)?;
                 self.apply(&plan.script)?;
                 Ok(plan)
             }
@@ -601,7 +675,8 @@ impl Firewall {
     }
 
     /// Builds the transaction for `want` (already allow-list checked and deduplicated).
-    fn plan(&self, want: BTreeMap<IpNet, Option<Duration>>) -> Result<Plan, NftError> {
+    fn plan(&self, want: BTreeMap<IpNet, Option<Duration>>, mode: Mode) -> Result<Plan, NftError> {
+        let host_dance = matches!(mode, Mode::Refresh { dance: true });
         let t = &self.cfg.table;
         let mut plan = Plan::default();
         // Elements to put, per set, with their timeout; deletions of subsumed intervals.
@@ -613,7 +688,9 @@ impl Firewall {
 
         let (hosts, nets): (Vec<_>, Vec<_>) = want.into_iter().partition(|(n, _)| n.is_host());
         for (n, to) in hosts {
-            put.entry(set_for(&n)).or_default().push((n, to, true));
+            put.entry(set_for(&n))
+                .or_default()
+                .push((n, to, host_dance));
         }
         if !nets.is_empty() {
             for set in [SET_BAN4NET, SET_BAN6NET] {
@@ -639,7 +716,13 @@ impl Firewall {
                 mine.sort_by_key(|(n, _)| n.prefix());
                 for (n, to) in mine {
                     if let Some(p) = present.iter_mut().find(|p| p.0 == n) {
+                        if mode == Mode::AddOnly {
+                            // already banned exactly: add_bans leaves it as it is
+                            plan.covered.push(n);
+                            continue;
+                        }
                         p.1 = to;
+                        // the timeout probe covers hash sets only: intervals always dance
                         put.entry(set).or_default().push((n, to, true));
                         plan.applied.push(n);
                         continue;
@@ -722,7 +805,16 @@ impl Firewall {
     }
 }
 
-/// Network, kernel timeout (`None`: none), and whether it may already be in the set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Set the given timeout also on present elements; `dance`: with "add, delete, add"
+    /// (kernels whose plain add keeps the old timeout).
+    Refresh { dance: bool },
+    /// Plain adds; present elements are left as they are (on pre-6.10 kernels).
+    AddOnly,
+}
+
+/// Network, kernel timeout (`None`: none), and whether to "add, delete, add" it.
 type PutElem = (IpNet, Option<Duration>, bool);
 
 #[derive(Default)]

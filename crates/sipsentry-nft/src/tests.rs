@@ -424,3 +424,24 @@ fn ranges_convert_only_when_exact_prefixes() {
     );
     assert_eq!(range_to_net(ip("10.0.0.0"), ip("2001:db8::")), None);
 }
+
+#[test]
+fn add_bans_uses_plain_adds() {
+    let out = dry()
+        .add_bans(&[
+            Ban {
+                net: n("192.0.2.7"),
+                timeout: H,
+            },
+            Ban {
+                net: n("2001:db8::/64"),
+                timeout: H,
+            },
+        ])
+        .unwrap();
+    assert_eq!(
+        out.script,
+        "add element inet sipsentry ban4 { 192.0.2.7 timeout 3600000ms }\n\
+         add element inet sipsentry ban6net { 2001:db8::/64 timeout 3600000ms }\n"
+    );
+}

@@ -65,6 +65,10 @@ fn install_is_idempotent_and_keeps_bans_across_reinstall() {
         again.contains("elements = { 5060, 10000-20000 }"),
         "{again}"
     );
+    assert!(
+        !again.contains("timeout_probe"),
+        "the kernel probe leaves nothing behind"
+    );
 }
 
 #[test]
@@ -229,6 +233,58 @@ fn rebanning_present_elements_neither_fails_nor_duplicates_and_refreshes_timeout
         );
         assert!(k.expires_in.unwrap() > 9 * H);
     }
+    // add_bans: present elements are neither an error nor duplicated
+    let out = fw
+        .add_bans(
+            &batch
+                .iter()
+                .map(|b| Ban {
+                    timeout: Duration::from_secs(5),
+                    ..*b
+                })
+                .collect::<Vec<_>>(),
+        )
+        .unwrap();
+    assert_eq!(out.covered, vec![n("198.51.100.0/24")], "{out:?}");
+    let listed = fw.list().unwrap();
+    assert_eq!(listed.len(), 3);
+    // hosts: a plain add updates the timeout only on kernels that support it (6.10+); the
+    // probe must have told the truth, since ban_batch relies on it
+    let host_timeout = if fw.add_refreshes_timeout() {
+        Duration::from_secs(5)
+    } else {
+        10 * H
+    };
+    for k in &listed {
+        let want = if k.net.is_host() {
+            host_timeout
+        } else {
+            10 * H
+        };
+        assert_eq!(k.timeout, Some(want), "{k:?}");
+    }
+    fw.ban_batch(&escalated).unwrap();
+    // the "add, delete, add" path that pre-6.10 kernels need, forced on this kernel
+    let old_kernel = ns.firewall("sipsentry");
+    old_kernel.assume_add_refreshes_timeout(false);
+    let out = old_kernel
+        .ban_batch(
+            &batch
+                .iter()
+                .map(|b| Ban {
+                    timeout: 3 * H,
+                    ..*b
+                })
+                .collect::<Vec<_>>(),
+        )
+        .unwrap();
+    assert!(out.script.contains("delete element"), "{}", out.script);
+    let listed = old_kernel.list().unwrap();
+    assert_eq!(listed.len(), 3);
+    assert!(
+        listed.iter().all(|k| k.timeout == Some(3 * H)),
+        "{listed:?}"
+    );
     // the same batch twice in one call is fine too
     let twice: Vec<Ban> = escalated.iter().chain(escalated.iter()).copied().collect();
     fw.ban_batch(&twice).unwrap();

@@ -215,8 +215,10 @@ impl Lab {
         }
     }
 
-    /// Sends 3 datagrams from each `(src, dst)` to `dst:port` and returns the source
-    /// addresses the PBX side received (deduplicated), so the test sees who got through.
+    /// Sends 3 datagrams from each `(src, dst)` to `dst:port`, where a UDP echo server listens
+    /// in the PBX namespace, and returns the source addresses the server received from
+    /// (deduplicated). Also asserts that exactly those sources got echo replies: a banned
+    /// attacker gets no answers, everyone else does.
     pub fn probe(&self, pairs: &[(&str, &str)], port: u16) -> Vec<IpAddr> {
         let dsts: Vec<IpAddr> = pairs.iter().map(|p| p.1.parse().unwrap()).collect();
         let servers: Vec<UdpSocket> = self.pbx.run(move || {
@@ -228,49 +230,78 @@ impl Lab {
                 }
                 seen.push(d);
                 let s = UdpSocket::bind(SocketAddr::new(d, port)).unwrap();
-                s.set_read_timeout(Some(Duration::from_millis(300)))
+                s.set_read_timeout(Some(Duration::from_millis(800)))
                     .unwrap();
                 v.push(s);
             }
             v
         });
-        let owned: Vec<(IpAddr, SocketAddr)> = pairs
-            .iter()
-            .map(|(s, d)| {
-                (
-                    s.parse().unwrap(),
-                    SocketAddr::new(d.parse().unwrap(), port),
-                )
-            })
-            .collect();
-        let sent = self.att.run(move || {
-            let mut n = 0;
-            for (src, dst) in owned {
-                let c = UdpSocket::bind(SocketAddr::new(src, 0)).unwrap();
-                for i in 0..3u8 {
-                    if c.send_to(&[b'x', i], dst).is_ok() {
-                        n += 1;
-                    }
-                }
-            }
-            n
+        let srcs: Vec<IpAddr> = pairs.iter().map(|p| p.0.parse().unwrap()).collect();
+        let clients: Vec<UdpSocket> = self.att.run(move || {
+            srcs.into_iter()
+                .map(|src| UdpSocket::bind(SocketAddr::new(src, 0)).unwrap())
+                .collect()
         });
-        assert!(sent > 0);
-        let mut got = Vec::new();
-        let mut buf = [0u8; 64];
-        for s in &servers {
-            // bounded: each recv waits at most 300 ms, and at most `sent` datagrams exist
-            for _ in 0..=sent {
-                match s.recv_from(&mut buf) {
-                    Ok((_, from)) => {
-                        if !got.contains(&from.ip()) {
-                            got.push(from.ip());
+        // Echo servers: answer every datagram; stop after 800 ms without one (bounded).
+        let echoes: Vec<_> = servers
+            .into_iter()
+            .map(|s| {
+                std::thread::spawn(move || {
+                    let mut from_ips = Vec::new();
+                    let mut buf = [0u8; 64];
+                    for _ in 0..10_000 {
+                        match s.recv_from(&mut buf) {
+                            Ok((n, from)) => {
+                                let _ = s.send_to(&buf[..n], from);
+                                if !from_ips.contains(&from.ip()) {
+                                    from_ips.push(from.ip());
+                                }
+                            }
+                            Err(_) => break,
                         }
                     }
-                    Err(_) => break,
+                    from_ips
+                })
+            })
+            .collect();
+        let mut sent = 0;
+        for (c, (_, d)) in clients.iter().zip(pairs) {
+            let dst = SocketAddr::new(d.parse().unwrap(), port);
+            for i in 0..3u8 {
+                if c.send_to(&[b'x', i], dst).is_ok() {
+                    sent += 1;
                 }
             }
         }
+        assert!(sent > 0);
+        let mut got = Vec::new();
+        for e in echoes {
+            for ip in e.join().unwrap() {
+                if !got.contains(&ip) {
+                    got.push(ip);
+                }
+            }
+        }
+        // A heard source gets its echo (allow 3 s: the PBX may first have to resolve its
+        // IPv6 neighbour); an unheard one cannot get any, since the server never answered it.
+        let mut replied = Vec::new();
+        let mut buf = [0u8; 64];
+        for c in &clients {
+            let me = c.local_addr().unwrap().ip();
+            let wait = if got.contains(&me) { 3_000 } else { 50 };
+            c.set_read_timeout(Some(Duration::from_millis(wait)))
+                .unwrap();
+            if c.recv_from(&mut buf).is_ok() {
+                replied.push(me);
+            }
+        }
+        let (mut a, mut b) = (got.clone(), replied);
+        a.sort();
+        b.sort();
+        assert_eq!(
+            a, b,
+            "echo replies must reach exactly the sources the server heard"
+        );
         got
     }
 }
