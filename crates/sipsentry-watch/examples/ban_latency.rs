@@ -73,6 +73,7 @@ fn main() {
         }
     }
     let _ = mon.kill();
+    let _ = mon.wait();
     lat.sort();
     let pct = |p: f64| {
         lat.get(((lat.len() as f64 - 1.0) * p).round() as usize)
