@@ -254,7 +254,7 @@ pub struct ReconcileOutcome {
 /// ```
 /// use std::time::Duration;
 /// use sipsentry_nft::escalate;
-/// let min = |m| Duration::from_secs(60 * m);
+/// let min = |m: u64| Duration::from_secs(60 * m);
 /// // 10 min for a first offence, x4 per ban in the recidive window, at most 7 days
 /// assert_eq!(escalate(0, min(10), 4, min(7 * 24 * 60)), min(10));
 /// assert_eq!(escalate(2, min(10), 4, min(7 * 24 * 60)), min(160));
