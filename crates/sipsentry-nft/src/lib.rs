@@ -230,6 +230,16 @@ pub struct PersistedBan {
     pub expires_unix: i64,
 }
 
+impl PersistedBan {
+    /// From the store's text form (`StoredBan { net, expires_unix, .. }`).
+    pub fn parse(net: &str, expires_unix: i64) -> Result<PersistedBan, NetParseError> {
+        Ok(PersistedBan {
+            net: net.parse()?,
+            expires_unix,
+        })
+    }
+}
+
 /// What [`Firewall::reconcile`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ReconcileOutcome {

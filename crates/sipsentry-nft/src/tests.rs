@@ -464,3 +464,16 @@ fn huge_batches_are_split_into_transactions() {
         "two transactions, one add line each"
     );
 }
+
+#[test]
+fn persisted_ban_parses_store_text() {
+    let p = PersistedBan::parse("203.0.113.5/32", 42).unwrap();
+    assert_eq!(
+        p,
+        PersistedBan {
+            net: n("203.0.113.5"),
+            expires_unix: 42
+        }
+    );
+    assert!(PersistedBan::parse("garbage", 0).is_err());
+}
