@@ -136,8 +136,24 @@ fn banned_sources_are_dropped_while_others_get_through() {
     assert_eq!(c1.ban6net.packets, 0);
     assert!(c1.ban4.bytes > 0);
 
+    // TCP (SIP over TCP/TLS ports): the attacker's primary address is ATT4, so a plain
+    // connect() from its namespace comes from the banned source and must not get through
+    assert_eq!(
+        lab.tcp_connect(PBX4, 5061),
+        None,
+        "banned TCP connect succeeded"
+    );
+    let c2 = fw.drop_counters().unwrap();
+    assert!(c2.ban4.packets > c1.ban4.packets, "SYNs counted: {c2:?}");
+
     // unban: traffic flows again, counters stop
     assert!(fw.unban(&n(ATT4)).unwrap().removed);
+    assert_eq!(
+        lab.tcp_connect(PBX4, 5061),
+        Some(ip(ATT4)),
+        "TCP after unban"
+    );
+    let c1 = fw.drop_counters().unwrap();
     assert!(
         !fw.unban(&n(ATT4)).unwrap().removed,
         "second unban is a no-op"
