@@ -112,6 +112,18 @@ impl AllowList {
 
     /// `Ok` if `net` may be banned; the refusal names the allow-listed network it overlaps.
     /// IPv4-mapped IPv6 networks are checked as the IPv4 networks they denote.
+    ///
+    /// ```
+    /// use sipsentry_nft::{AllowList, IpNet};
+    /// let n = |s: &str| s.parse::<IpNet>().unwrap();
+    /// let mut allow = AllowList::new([n("203.0.113.10")]); // the SIP trunk
+    /// allow.add_trusted(n("198.51.100.0/26"), "office");
+    /// assert!(allow.check(&n("192.0.2.66")).is_ok());
+    /// assert!(allow.check(&n("127.0.0.1")).is_err());
+    /// // a CIDR ban that would also cut off the trunk is refused
+    /// let r = allow.check(&n("203.0.113.0/24")).unwrap_err();
+    /// assert!(r.reason.contains("contains 203.0.113.10/32"));
+    /// ```
     pub fn check(&self, net: &IpNet) -> Result<(), Refused> {
         let candidates = [*net, net.unmapped()];
         for (allowed, kind, label) in &self.entries {

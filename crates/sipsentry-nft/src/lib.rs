@@ -27,7 +27,7 @@ mod allow;
 mod exec;
 mod net;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -43,7 +43,8 @@ pub use net::{IpNet, NetParseError};
 /// Longest ban the kernel is asked to time out; a longer one is installed without a timeout
 /// (permanent in the kernel; the store's expiry and `unban` still end it).
 pub const MAX_KERNEL_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 3600);
-/// Most distinct networks in one [`Firewall::ban_batch`] call (one nft transaction).
+/// Most distinct networks in one nft transaction. Larger batches (a restore of a million bans
+/// after a flood) are split into transactions of this size, applied in order.
 pub const MAX_BATCH: usize = 65_536;
 
 const SET_BAN4: &str = "ban4";
@@ -76,8 +77,6 @@ pub enum NftError {
     Json(String),
     #[error("cannot read the host's addresses: {0}")]
     HostAddrs(String),
-    #[error("batch of {0} bans exceeds the limit of {MAX_BATCH}")]
-    BatchTooLarge(usize),
     #[error("I/O with a child process: {0}")]
     Io(#[source] std::io::Error),
 }
@@ -231,6 +230,16 @@ pub struct PersistedBan {
     pub expires_unix: i64,
 }
 
+impl PersistedBan {
+    /// From the store's text form (`StoredBan { net, expires_unix, .. }`).
+    pub fn parse(net: &str, expires_unix: i64) -> Result<PersistedBan, NetParseError> {
+        Ok(PersistedBan {
+            net: net.parse()?,
+            expires_unix,
+        })
+    }
+}
+
 /// What [`Firewall::reconcile`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ReconcileOutcome {
@@ -251,6 +260,16 @@ pub struct ReconcileOutcome {
 
 /// fail2ban-recidive-like ban time: `base * factor^prior_bans`, capped at `max` (and never
 /// below `base` unless `base > max`). `factor` 0 or 1 means no escalation.
+///
+/// ```
+/// use std::time::Duration;
+/// use sipsentry_nft::escalate;
+/// let min = |m: u64| Duration::from_secs(60 * m);
+/// // 10 min for a first offence, x4 per ban in the recidive window, at most 7 days
+/// assert_eq!(escalate(0, min(10), 4, min(7 * 24 * 60)), min(10));
+/// assert_eq!(escalate(2, min(10), 4, min(7 * 24 * 60)), min(160));
+/// assert_eq!(escalate(9, min(10), 4, min(7 * 24 * 60)), min(7 * 24 * 60));
+/// ```
 pub fn escalate(prior_bans: u32, base: Duration, factor: u32, max: Duration) -> Duration {
     let mut t = base;
     if factor > 1 {
@@ -477,7 +496,7 @@ impl Firewall {
         Ok(script)
     }
 
-    /// Applies `bans` in one nft transaction. Refused bans (allow-list, zero timeout) are
+    /// Applies `bans` in one nft transaction (up to [`MAX_BATCH`] networks). Refused bans (allow-list, zero timeout) are
     /// reported in the outcome and skipped; the rest is applied whole or not at all.
     ///
     /// Host bans (`/32`, `/128`) go to `ban4`/`ban6`; wider ones to the interval sets, where the
@@ -516,10 +535,7 @@ impl Firewall {
                 .and_modify(|old| *old = longer(*old, t))
                 .or_insert(t);
         }
-        if want.len() > MAX_BATCH {
-            return Err(NftError::BatchTooLarge(want.len()));
-        }
-        let plan = self.apply_plan(want, mode)?;
+        let plan = self.apply_chunked(want, mode)?;
         out.applied = plan.applied;
         out.covered = plan.covered;
         out.subsumed = plan.subsumed;
@@ -548,6 +564,8 @@ impl Firewall {
     }
 
     /// Every element of the four ban sets (one `nft -j list table` call). Empty in dry-run.
+    /// Costs time and memory in proportion to the number of bans (about 0.5 KB of parsed JSON
+    /// per element): for a gauge of active bans, count them in the store instead.
     pub fn list(&self) -> Result<Vec<KernelBan>, NftError> {
         if self.cfg.dry_run {
             return Ok(Vec::new());
@@ -588,6 +606,13 @@ impl Firewall {
             ..Default::default()
         };
         let kernel = self.list()?;
+        // hash lookups: a restore after a flood compares ~10^5..10^6 bans with as many elements
+        let in_kernel: HashSet<IpNet> = kernel.iter().map(|k| k.net).collect();
+        let kernel_nets: Vec<IpNet> = kernel
+            .iter()
+            .map(|k| k.net)
+            .filter(|n| !n.is_host())
+            .collect();
         let mut stored: BTreeMap<IpNet, i64> = BTreeMap::new();
         for b in bans {
             stored
@@ -610,9 +635,7 @@ impl Firewall {
                 out.refused.push(r);
                 continue;
             }
-            let present = kernel
-                .iter()
-                .any(|k| k.net == net || (!k.net.is_host() && k.net.contains(&net)));
+            let present = in_kernel.contains(&net) || kernel_nets.iter().any(|k| k.contains(&net));
             if present {
                 out.present.push(net);
             } else {
@@ -623,11 +646,8 @@ impl Firewall {
             .into_iter()
             .filter(|k| !stored.contains_key(&k.net))
             .collect();
-        if want.len() > MAX_BATCH {
-            return Err(NftError::BatchTooLarge(want.len()));
-        }
         // known to be absent: a plain add is enough (and cheaper)
-        let plan = self.apply_plan(want, Mode::AddOnly)?;
+        let plan = self.apply_chunked(want, Mode::AddOnly)?;
         out.added = plan.applied;
         // a stored CIDR inside another stored (and just added) CIDR
         out.present.extend(plan.covered);
@@ -650,6 +670,30 @@ impl Firewall {
             });
         }
         None
+    }
+
+    /// Applies `want` in transactions of at most [`MAX_BATCH`] networks; the outcome and
+    /// script are those of all of them.
+    fn apply_chunked(
+        &self,
+        want: BTreeMap<IpNet, Option<Duration>>,
+        mode: Mode,
+    ) -> Result<Plan, NftError> {
+        if want.len() <= MAX_BATCH {
+            return self.apply_plan(want, mode);
+        }
+        let mut total = Plan::default();
+        let mut rest = want.into_iter().peekable();
+        while rest.peek().is_some() {
+            let chunk: BTreeMap<_, _> = rest.by_ref().take(MAX_BATCH).collect();
+            let p = self.apply_plan(chunk, mode)?;
+            total.script.push_str(&p.script);
+            total.applied.extend(p.applied);
+            total.covered.extend(p.covered);
+            total.subsumed.extend(p.subsumed);
+            total.has_deletes |= p.has_deletes;
+        }
+        Ok(total)
     }
 
     /// Plans and applies `want`. A plan that deletes subsumed intervals read from the kernel

@@ -445,3 +445,35 @@ fn add_bans_uses_plain_adds() {
          add element inet sipsentry ban6net { 2001:db8::/64 timeout 3600000ms }\n"
     );
 }
+
+#[test]
+fn huge_batches_are_split_into_transactions() {
+    let bans: Vec<Ban> = (0..(MAX_BATCH as u32 + 10))
+        .map(|i| Ban {
+            net: IpNet::host(std::net::IpAddr::V4(std::net::Ipv4Addr::from(
+                0x0a00_0000 + i,
+            ))),
+            timeout: H,
+        })
+        .collect();
+    let out = dry().add_bans(&bans).unwrap();
+    assert_eq!(out.applied.len(), bans.len());
+    assert_eq!(
+        out.script.lines().count(),
+        2,
+        "two transactions, one add line each"
+    );
+}
+
+#[test]
+fn persisted_ban_parses_store_text() {
+    let p = PersistedBan::parse("203.0.113.5/32", 42).unwrap();
+    assert_eq!(
+        p,
+        PersistedBan {
+            net: n("203.0.113.5"),
+            expires_unix: 42
+        }
+    );
+    assert!(PersistedBan::parse("garbage", 0).is_err());
+}

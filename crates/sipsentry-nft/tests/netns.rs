@@ -136,8 +136,24 @@ fn banned_sources_are_dropped_while_others_get_through() {
     assert_eq!(c1.ban6net.packets, 0);
     assert!(c1.ban4.bytes > 0);
 
+    // TCP (SIP over TCP/TLS ports): the attacker's primary address is ATT4, so a plain
+    // connect() from its namespace comes from the banned source and must not get through
+    assert_eq!(
+        lab.tcp_connect(PBX4, 5061),
+        None,
+        "banned TCP connect succeeded"
+    );
+    let c2 = fw.drop_counters().unwrap();
+    assert!(c2.ban4.packets > c1.ban4.packets, "SYNs counted: {c2:?}");
+
     // unban: traffic flows again, counters stop
     assert!(fw.unban(&n(ATT4)).unwrap().removed);
+    assert_eq!(
+        lab.tcp_connect(PBX4, 5061),
+        Some(ip(ATT4)),
+        "TCP after unban"
+    );
+    let c1 = fw.drop_counters().unwrap();
     assert!(
         !fw.unban(&n(ATT4)).unwrap().removed,
         "second unban is a no-op"
@@ -619,4 +635,40 @@ fn failing_batch_is_atomic_and_reports_nft_error() {
     );
     fw.install().unwrap();
     assert!(fw.list().unwrap().is_empty());
+}
+
+#[test]
+fn reconcile_of_a_flood_sized_store_is_split_and_never_duplicates() {
+    require_tools();
+    let ns = Netns::new("big");
+    let fw = ns.firewall("sipsentry");
+    fw.install().unwrap();
+    let now = 1_800_000_000i64;
+    // 100 000 stored bans (more than one transaction's MAX_BATCH), a tenth already in the kernel
+    let stored: Vec<PersistedBan> = (0..100_000u32)
+        .map(|i| PersistedBan {
+            net: IpNet::host(std::net::IpAddr::V4(std::net::Ipv4Addr::from(
+                0x0a00_0000 + i,
+            ))),
+            expires_unix: now + 3600,
+        })
+        .collect();
+    let pre: Vec<Ban> = stored[..10_000]
+        .iter()
+        .map(|p| Ban {
+            net: p.net,
+            timeout: H,
+        })
+        .collect();
+    fw.add_bans(&pre).unwrap();
+    let t0 = Instant::now();
+    let r1 = fw.reconcile(&stored, now).unwrap();
+    let took = t0.elapsed();
+    assert_eq!(r1.added.len(), 90_000);
+    assert_eq!(r1.present.len(), 10_000);
+    assert_eq!(fw.list().unwrap().len(), 100_000);
+    let r2 = fw.reconcile(&stored, now).unwrap();
+    assert!(r2.added.is_empty());
+    assert_eq!(fw.list().unwrap().len(), 100_000, "no duplicates");
+    eprintln!("reconcile of 100 000 stored bans (90 000 missing): {took:?}");
 }

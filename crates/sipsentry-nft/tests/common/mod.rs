@@ -306,6 +306,25 @@ impl Lab {
     }
 }
 
+impl Lab {
+    /// TCP connect from the attacker namespace (kernel-chosen source) to `dst:port` where the
+    /// PBX listens; the source address the PBX accepted, or `None` if the connect failed
+    /// within 1.5 s.
+    pub fn tcp_connect(&self, dst: &str, port: u16) -> Option<IpAddr> {
+        let addr = SocketAddr::new(dst.parse().unwrap(), port);
+        let listener = self
+            .pbx
+            .run(move || std::net::TcpListener::bind(addr).unwrap());
+        let connected = self.att.run(move || {
+            std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(1500)).ok()
+        });
+        let _keep = connected?;
+        listener.set_nonblocking(false).unwrap();
+        let (_s, peer) = listener.accept().ok()?;
+        Some(peer.ip())
+    }
+}
+
 pub fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
 }
