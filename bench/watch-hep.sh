@@ -31,7 +31,7 @@ path = "$T/g.db"
 [api]
 listen = "127.0.0.1:19961"
 TOML
-rcvbuf_errors() { awk '/^Udp:/ { if (h) { print $7; exit } h=1 }' /proc/net/snmp; }
+rcvbuf_errors() { awk '/^Udp:/ { if (h) { print $6; exit } h=1 }' /proc/net/snmp; }
 metric() { curl -s 127.0.0.1:19961/metrics | awk -v k="$1" '$1 == k { print $2 }'; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 HZ=$(getconf CLK_TCK)
