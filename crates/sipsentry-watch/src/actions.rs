@@ -133,10 +133,98 @@ fn record(a: &sipsentry_detect::Alert) -> AlertRecord {
     }
 }
 
+/// Work for the store writer. Events ride with the rows they describe and are announced only
+/// after the commit, so whatever a consumer saw survives a crash.
+enum Job {
+    Alerts(Vec<AlertRecord>, Vec<Event>),
+    Ban(
+        BanRecord,
+        Event,
+        Option<SyncSender<Result<StoredBan, String>>>,
+    ),
+    Unban(String, i64, SyncSender<Result<bool, String>>),
+    Emit(Event),
+    Tick(i64),
+    Prune(i64),
+}
+
+/// The store writer: owns the read-write connection and the alert channels. Separate from the
+/// responder so a slow disk (WAL checkpoint, a busy shared volume) never sits between a
+/// threshold and the kernel ban.
+fn writer(mut store: Store, channels: Channels, metrics: Arc<Metrics>, rx: Receiver<Job>) {
+    let fail = |m: &Metrics| {
+        m.store_errors.fetch_add(1, Relaxed);
+    };
+    while let Ok(job) = rx.recv() {
+        match job {
+            Job::Alerts(rows, events) => {
+                if store.insert_alerts(&rows).is_err() {
+                    fail(&metrics);
+                }
+                for ev in events {
+                    channels.emit(&ev, &metrics);
+                }
+            }
+            Job::Ban(rec, ev, reply) => {
+                let r = store
+                    .insert_ban(&rec)
+                    .and_then(|_| store.active_ban(&rec.net, rec.created_unix))
+                    .map_err(|e| e.to_string())
+                    .and_then(|b| b.ok_or_else(|| "ban not found after insert".to_string()));
+                if r.is_err() {
+                    fail(&metrics);
+                }
+                channels.emit(&ev, &metrics);
+                if let Some(reply) = reply {
+                    let _ = reply.try_send(r);
+                }
+            }
+            Job::Unban(net, now, reply) => {
+                let r = store
+                    .remove_ban(&net, now, "removed by hand")
+                    .map_err(|e| e.to_string());
+                if r == Ok(true) {
+                    channels.emit(
+                        &Event::Unban {
+                            net,
+                            why: "removed by hand".into(),
+                        },
+                        &metrics,
+                    );
+                }
+                let _ = reply.try_send(r);
+            }
+            Job::Emit(ev) => channels.emit(&ev, &metrics),
+            Job::Tick(now) => match store.expire_bans(now) {
+                Ok(expired) => {
+                    for b in expired {
+                        // The kernel element carries its own timeout; nothing to delete there.
+                        channels.emit(
+                            &Event::Unban {
+                                net: b.net,
+                                why: "expired".into(),
+                            },
+                            &metrics,
+                        );
+                    }
+                }
+                Err(_) => fail(&metrics),
+            },
+            Job::Prune(cutoff) => {
+                if store.prune(cutoff).is_err() {
+                    fail(&metrics);
+                }
+            }
+        }
+    }
+}
+
 pub struct Responder {
-    pub store: Store,
+    /// Read-only connection (WAL readers never wait for the writer).
+    reader: Store,
+    jobs: SyncSender<Job>,
+    writer: Option<std::thread::JoinHandle<()>>,
     pub enforcer: Box<dyn Enforcer>,
-    pub channels: Channels,
     pub metrics: Arc<Metrics>,
     pub cfg: ResponseCfg,
     active: HashMap<String, i64>,
@@ -145,30 +233,42 @@ pub struct Responder {
 }
 
 impl Responder {
+    /// `store` is the read-write connection (it moves to the writer thread); `path` is reopened
+    /// read-only for the responder's own queries.
     pub fn new(
-        store: Store,
+        mut store: Store,
+        path: &std::path::Path,
         enforcer: Box<dyn Enforcer>,
         channels: Channels,
         metrics: Arc<Metrics>,
         cfg: ResponseCfg,
-    ) -> Self {
-        Responder {
-            store,
+    ) -> Result<Self, String> {
+        // Expire what ended while we were down before anything reads the active set.
+        let _ = store.expire_bans(now_unix());
+        let reader = Store::open_read_only(path).map_err(|e| e.to_string())?;
+        let (jobs, rx) = std::sync::mpsc::sync_channel(65_536);
+        let m = metrics.clone();
+        let writer = std::thread::Builder::new()
+            .name("store".into())
+            .spawn(move || writer(store, channels, m, rx))
+            .map_err(|e| e.to_string())?;
+        Ok(Responder {
+            reader,
+            jobs,
+            writer: Some(writer),
             enforcer,
-            channels,
             metrics,
             cfg,
             active: HashMap::new(),
             last_report: HashMap::new(),
             refused_reported: HashMap::new(),
-        }
+        })
     }
 
     /// Installs the table and restores the store's active bans into it.
     pub fn start(&mut self) -> Result<(), String> {
         let now = now_unix();
-        let _ = self.store.expire_bans(now);
-        let bans = self.store.active_bans(now).map_err(|e| e.to_string())?;
+        let bans = self.reader.active_bans(now).map_err(|e| e.to_string())?;
         if self.cfg.enforce {
             self.enforcer.install()?;
             let list: Vec<(String, i64)> = bans
@@ -184,6 +284,11 @@ impl Responder {
             .active_bans
             .store(self.active.len() as i64, Relaxed);
         Ok(())
+    }
+
+    fn job(&self, j: Job) {
+        // Blocking: the writer is the only consumer and never waits on us.
+        let _ = self.jobs.send(j);
     }
 
     pub fn run(mut self, rx: Receiver<Cmd>) {
@@ -219,31 +324,20 @@ impl Responder {
             }
             if last_prune.elapsed() >= Duration::from_secs(3600) {
                 last_prune = Instant::now();
-                let _ = self.store.prune(now_unix() - self.cfg.retention_s);
+                self.job(Job::Prune(now_unix() - self.cfg.retention_s));
             }
+        }
+        // Let the writer drain and close the store cleanly.
+        let (tx, _) = std::sync::mpsc::sync_channel(1);
+        self.jobs = tx;
+        if let Some(w) = self.writer.take() {
+            let _ = w.join();
         }
     }
 
     fn tick(&mut self) {
         let now = now_unix();
-        match self.store.expire_bans(now) {
-            Ok(expired) => {
-                for b in expired {
-                    self.active.remove(&b.net);
-                    // The kernel element carries its own timeout; nothing to delete there.
-                    self.channels.emit(
-                        &Event::Unban {
-                            net: b.net,
-                            why: "expired".into(),
-                        },
-                        &self.metrics,
-                    );
-                }
-            }
-            Err(_) => {
-                self.metrics.store_errors.fetch_add(1, Relaxed);
-            }
-        }
+        self.job(Job::Tick(now));
         self.active.retain(|_, exp| *exp > now);
         self.metrics
             .active_bans
@@ -282,16 +376,12 @@ impl Responder {
                 }
             }
         }
-        // Alerts are announced only once committed: whatever a consumer saw survives a crash.
-        if !rows.is_empty() && self.store.insert_alerts(&rows).is_err() {
-            self.metrics.store_errors.fetch_add(1, Relaxed);
-        }
-        for ev in events {
-            self.channels.emit(&ev, &self.metrics);
+        if !rows.is_empty() || !events.is_empty() {
+            self.job(Job::Alerts(rows, events));
         }
         if banned {
             for (net, secs, reason) in bans {
-                self.record_ban(&net, secs, &reason, "detector", now);
+                self.record_ban(&net, secs, &reason, "detector", now, None);
             }
         }
         for r in replies {
@@ -347,7 +437,7 @@ impl Responder {
             return;
         }
         let prior = self
-            .store
+            .reader
             .prior_ban_count(&net, now - self.cfg.recidive_window_s as i64)
             .unwrap_or(0);
         let secs = escalate(
@@ -367,14 +457,11 @@ impl Responder {
         }
         self.refused_reported
             .insert(net.to_string(), Instant::now());
-        self.channels.emit(
-            &Event::BanRefused {
-                net: net.into(),
-                reason: reason.into(),
-                why: why.into(),
-            },
-            &self.metrics,
-        );
+        self.job(Job::Emit(Event::BanRefused {
+            net: net.into(),
+            reason: reason.into(),
+            why: why.into(),
+        }));
     }
 
     fn record_ban(
@@ -384,7 +471,8 @@ impl Responder {
         reason: &str,
         by: &str,
         now: i64,
-    ) -> Option<StoredBan> {
+        reply: Option<SyncSender<Result<StoredBan, String>>>,
+    ) {
         let expires = now.saturating_add(secs as i64);
         self.active.insert(net.to_string(), expires);
         self.metrics.bans_total.fetch_add(1, Relaxed);
@@ -395,24 +483,14 @@ impl Responder {
             reason: reason.into(),
             source: by.into(),
         };
-        let stored = match self.store.insert_ban(&rec) {
-            Ok(_) => self.store.active_ban(net, now).ok().flatten(),
-            Err(_) => {
-                self.metrics.store_errors.fetch_add(1, Relaxed);
-                None
-            }
+        let ev = Event::Ban {
+            net: net.into(),
+            seconds: secs,
+            reason: reason.into(),
+            source: by.into(),
+            dry_run: self.enforcer.dry_run(),
         };
-        self.channels.emit(
-            &Event::Ban {
-                net: net.into(),
-                seconds: secs,
-                reason: reason.into(),
-                source: by.into(),
-                dry_run: self.enforcer.dry_run(),
-            },
-            &self.metrics,
-        );
-        stored
+        self.job(Job::Ban(rec, ev, reply));
     }
 
     fn command(&mut self, cmd: Cmd, now: i64) {
@@ -424,7 +502,7 @@ impl Responder {
                 by,
                 reply,
             } => {
-                let r = (|| {
+                let checked = (|| {
                     let net = canonical_net(&net)?;
                     if let Some(why) = self.enforcer.refuse(&net) {
                         self.refused(&net, &reason, &why);
@@ -440,43 +518,36 @@ impl Responder {
                                 self.metrics.nft_errors.fetch_add(1, Relaxed);
                             })?;
                     }
-                    if self.active.contains_key(&net) {
-                        let _ = self.store.remove_ban(&net, now, "replaced");
-                    }
-                    self.record_ban(&net, seconds, &reason, &by, now)
-                        .ok_or_else(|| "ban applied but not recorded in the store".to_string())
+                    Ok(net)
                 })();
-                let _ = reply.try_send(r);
+                match checked {
+                    // The writer replies once the ban is committed.
+                    Ok(net) => self.record_ban(&net, seconds, &reason, &by, now, Some(reply)),
+                    Err(e) => {
+                        let _ = reply.try_send(Err(e));
+                    }
+                }
             }
-            Cmd::Unban { net, reply } => {
-                let r = (|| {
-                    let net = canonical_net(&net)?;
+            Cmd::Unban { net, reply } => match canonical_net(&net) {
+                Ok(net) => {
                     if self.cfg.enforce {
-                        self.enforcer.unban(&net)?;
+                        if let Err(e) = self.enforcer.unban(&net) {
+                            let _ = reply.try_send(Err(e));
+                            return;
+                        }
                     }
                     self.active.remove(&net);
-                    let removed = self
-                        .store
-                        .remove_ban(&net, now, "removed by hand")
-                        .map_err(|e| e.to_string())?;
-                    if removed {
-                        self.channels.emit(
-                            &Event::Unban {
-                                net,
-                                why: "removed by hand".into(),
-                            },
-                            &self.metrics,
-                        );
-                    }
-                    Ok(removed)
-                })();
-                let _ = reply.try_send(r);
-            }
+                    self.job(Job::Unban(net, now, reply));
+                }
+                Err(e) => {
+                    let _ = reply.try_send(Err(e));
+                }
+            },
             Cmd::ListBans(reply) => {
-                let _ = reply.try_send(self.store.active_bans(now).map_err(|e| e.to_string()));
+                let _ = reply.try_send(self.reader.active_bans(now).map_err(|e| e.to_string()));
             }
             Cmd::ListAlerts(q, reply) => {
-                let _ = reply.try_send(self.store.alerts(&q).map_err(|e| e.to_string()));
+                let _ = reply.try_send(self.reader.alerts(&q).map_err(|e| e.to_string()));
             }
             Cmd::Alerts(_) | Cmd::Stop => {}
         }

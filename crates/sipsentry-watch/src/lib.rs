@@ -92,6 +92,8 @@ pub enum StartError {
     Store(#[from] sipsentry_store::StoreError),
     #[error("firewall: {0}")]
     Firewall(String),
+    #[error("store reader: {0}")]
+    Reader(String),
     #[error("{what}: {source}")]
     Io {
         what: String,
@@ -211,7 +213,15 @@ impl Guard {
             update_interval: Duration::from_secs(cfg.alerts.update_interval_s),
             retention_s: i64::from(cfg.store.retention_days) * 86_400,
         };
-        let mut responder = Responder::new(store, enforcer, channels, metrics.clone(), rcfg);
+        let mut responder = Responder::new(
+            store,
+            &cfg.store.path,
+            enforcer,
+            channels,
+            metrics.clone(),
+            rcfg,
+        )
+        .map_err(StartError::Reader)?;
         responder.start().map_err(StartError::Firewall)?;
         let (cmd_tx, cmd_rx) = sync_channel::<Cmd>(4096);
         threads.push(spawn("respond", move || responder.run(cmd_rx))?);
