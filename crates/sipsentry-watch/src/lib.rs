@@ -193,7 +193,8 @@ impl Guard {
         } else {
             let q = outputs::WebhookQueue::new(cfg.alerts.webhook_queue);
             let (q2, m2) = (q.clone(), metrics.clone());
-            threads.push(
+            // Detached: stopping the guard never waits for a slow endpoint.
+            drop(
                 std::thread::Builder::new()
                     .name("webhook".into())
                     .spawn(move || outputs::webhook_worker(q2, hooks, m2))

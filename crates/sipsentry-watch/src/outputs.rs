@@ -240,11 +240,12 @@ impl WebhookQueue {
     fn pop(&self) -> Option<Value> {
         let mut g = self.q.lock().ok()?;
         loop {
-            if let Some(v) = g.0.pop_front() {
-                return Some(v);
-            }
+            // Closed: what is still queued is abandoned (the store has every alert).
             if g.1 {
                 return None;
+            }
+            if let Some(v) = g.0.pop_front() {
+                return Some(v);
             }
             g = self.cv.wait_timeout(g, Duration::from_millis(500)).ok()?.0;
         }
