@@ -16,6 +16,7 @@ pub const SECRET_PREFIX: &str = "sha256:";
 
 /// The normalized facts of one audit run.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct Facts {
     map: BTreeMap<String, String>,
 }
