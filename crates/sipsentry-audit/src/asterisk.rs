@@ -352,13 +352,13 @@ pub fn rules(f: &Facts, p: &Policy) -> Vec<Finding> {
         return out;
     }
     let files = f.get("ast.files").unwrap_or("");
-    if files.split(',').any(|x| x == "logger.conf") {
-        if f.get_bool("ast.logger.security_channel") == Some(false) {
-            out.push(rule("AST-SECURITY-LOG-OFF").finding(
-                "logger.conf",
-                vec!["[logfiles] has no channel with the `security` level (`security.log => security` is absent or commented out)".into()],
-            ));
-        }
+    if files.split(',').any(|x| x == "logger.conf")
+        && f.get_bool("ast.logger.security_channel") == Some(false)
+    {
+        out.push(rule("AST-SECURITY-LOG-OFF").finding(
+            "logger.conf",
+            vec!["[logfiles] has no channel with the `security` level (`security.log => security` is absent or commented out)".into()],
+        ));
     }
     if f.get_bool("ast.manager.enabled") == Some(true) {
         let bind = f.get("ast.manager.bindaddr").unwrap_or("0.0.0.0");

@@ -27,12 +27,8 @@ pub struct Baseline {
 
 #[derive(Debug, thiserror::Error)]
 pub enum BaselineError {
-    #[error("baseline {path}: {source}")]
-    Io {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("baseline {path}: {message}")]
+    Io { path: String, message: String },
     #[error("baseline {path} is not a sipsentry audit baseline: {message}")]
     Format { path: String, message: String },
 }
@@ -51,16 +47,16 @@ impl Baseline {
             path: path.display().to_string(),
             message: e.to_string(),
         })?;
-        std::fs::write(path, text + "\n").map_err(|source| BaselineError::Io {
+        std::fs::write(path, text + "\n").map_err(|e| BaselineError::Io {
             path: path.display().to_string(),
-            source,
+            message: e.to_string(),
         })
     }
 
     pub fn load(path: &Path) -> Result<Baseline, BaselineError> {
         let text = crate::ini::read_bounded(path).map_err(|e| BaselineError::Io {
             path: path.display().to_string(),
-            source: std::io::Error::other(e.to_string()),
+            message: e.to_string(),
         })?;
         let b: Baseline = serde_json::from_str(&text).map_err(|e| BaselineError::Format {
             path: path.display().to_string(),

@@ -156,7 +156,7 @@ rules! {
         "Give each directory user its own long random `password` and a non-trivial `vm-password`.";
     "FS-ESL-EXPOSED", High, ApiExposure, "Event socket listens on all interfaces",
         "In event_socket.conf.xml set `listen-ip` to 127.0.0.1 (or ::1).";
-    "FS-ESL-DEFAULT-PASSWORD", Critical, Passwords, "Event socket password is the stock `ClueCon`",
+    "FS-ESL-DEFAULT-PASSWORD", Critical, Passwords, "Event socket password is weak or the stock `ClueCon`",
         "Set a long random `password` in event_socket.conf.xml.";
     "FS-ESL-NO-ACL", Medium, AllowLists, "Event socket without an inbound ACL",
         "Add `<param name=\"apply-inbound-acl\" value=\"loopback.auto\"/>` (or a management list).";

@@ -179,12 +179,8 @@ impl Default for Policy {
 /// A policy file that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
-    #[error("cannot read policy {path}: {source}")]
-    Io {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("cannot read policy: {message}")]
+    Io { message: String },
     #[error("policy {path}: {message}")]
     Syntax { path: String, message: String },
     #[error("policy key `{key}`: {message}")]
@@ -194,8 +190,7 @@ pub enum PolicyError {
 impl Policy {
     pub fn load(path: &Path) -> Result<Policy, PolicyError> {
         let text = crate::ini::read_bounded(path).map_err(|e| PolicyError::Io {
-            path: path.display().to_string(),
-            source: std::io::Error::other(e.to_string()),
+            message: e.to_string(),
         })?;
         Policy::parse(&text).map_err(|e| match e {
             PolicyError::Syntax { message, .. } => PolicyError::Syntax {
