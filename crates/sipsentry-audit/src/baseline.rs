@@ -214,4 +214,9 @@ mod tests {
         assert!(!text.contains("hunter"));
         assert!(text.contains("(secret, hashed)"));
     }
+
+    #[test]
+    fn regression_show_panicked_on_multibyte_value_after_hash_prefix() {
+        assert!(show("sha256:ééééééééééééééééé").ends_with("(secret, hashed)"));
+    }
 }
