@@ -212,6 +212,12 @@ fn pjsip(c: &Config, f: &mut Facts) {
                     }
                 }
             }
+            "acl" => {
+                f.set(
+                    format!("ast.pjsip.{}.permit", obj("acl", &s.name)),
+                    s.all("permit").collect::<Vec<_>>().join(","),
+                );
+            }
             "transport" => {
                 let base = format!("ast.pjsip.{}", obj("transport", &s.name));
                 f.set(
@@ -463,6 +469,20 @@ pub fn rules(f: &Facts, p: &Policy) -> Vec<Finding> {
             };
             out.push(rule("AST-PJSIP-NO-TLS").finding("pjsip.conf", ev));
         }
+    }
+    if !endpoints.is_empty()
+        && f.objects("ast.pjsip.acl[").is_empty()
+        && !endpoints
+            .iter()
+            .any(|e| f.get_bool(&format!("ast.pjsip.{}.acl", obj("endpoint", e))) == Some(true))
+    {
+        out.push(rule("AST-PJSIP-NO-ACL").finding(
+            "pjsip.conf",
+            vec![format!(
+                "no type=acl section and none of {} endpoint(s) has acl=/permit=",
+                endpoints.len()
+            )],
+        ));
     }
     let unauth: Vec<String> = endpoints
         .iter()

@@ -121,6 +121,8 @@ rules! {
     // ---- Asterisk
     "AST-SECURITY-LOG-OFF", Medium, AuditLogging, "Asterisk security log channel is not enabled",
         "In logger.conf [logfiles] add `security.log => security` (fail2ban/CrowdSec read it).";
+    "AST-SYSLOG-OFF", Low, AuditLogging, "Asterisk logs are not forwarded to syslog",
+        "In logger.conf [logfiles] add a `syslog.local0 => notice,warning,error,security` channel and forward it off the host.";
     "AST-AMI-EXPOSED", High, ApiExposure, "Asterisk Manager Interface enabled on all interfaces",
         "In manager.conf set `bindaddr = 127.0.0.1` (or a management address) and firewall port 5038.";
     "AST-AMI-NO-ACL", Medium, AllowLists, "AMI user without a permit/deny allow-list",
@@ -137,6 +139,8 @@ rules! {
         "Add a `type=transport` with `protocol=tls`, a certificate, and move endpoints to it.";
     "AST-PJSIP-UNAUTH-OPTIONS", Medium, AllowLists, "PJSIP endpoint answers OPTIONS without authentication",
         "Remove `allow_unauthenticated_options=yes` (the default `no` challenges OPTIONS like INVITE).";
+    "AST-PJSIP-NO-ACL", Low, AllowLists, "PJSIP has no IP allow-list",
+        "Add a `type=acl` section (deny all, permit office/trunk networks) or `acl=`/`permit=` on endpoints.";
     "AST-PJSIP-WEAK-PASSWORD", High, Passwords, "PJSIP auth with a weak password",
         "Use long random passwords (16+ characters) that do not repeat the username.";
     "AST-SIP-ALLOWGUEST", High, AllowLists, "chan_sip accepts unauthenticated guest calls",

@@ -175,7 +175,8 @@ fn hardened_asterisk_yields_no_finding() {
             "[transport-tls]\ntype=transport\nprotocol=tls\nbind=0.0.0.0:5061\ncert_file=/etc/asterisk/keys/a.crt\n\
              [ep](!)\ntype=endpoint\ntransport=transport-tls\nmedia_encryption=sdes\ncontext=from-internal\n\
              [6001](ep)\nauth=6001\naors=6001\n[6001]\ntype=auth\nauth_type=userpass\nusername=6001\npassword={STRONG}\n\
-             [6001]\ntype=aor\nmax_contacts=1\n"
+             [6001]\ntype=aor\nmax_contacts=1\n\
+             [office]\ntype=acl\ndeny=0.0.0.0/0.0.0.0\npermit=192.0.2.0/255.255.255.0\n"
         ),
     );
     d.write(
