@@ -725,13 +725,14 @@ impl Match {
                 }
                 ranges.iter().any(|(a, b)| (*a..=*b).contains(&p.port)) != *neg
             }
-            // The probe comes from an arbitrary untrusted IPv4 address: only a /0 covers it,
-            // and a negated specific list does.
+            // The probe comes from an arbitrary untrusted IPv4 address: a network wider than
+            // /8 covers it (`0.0.0.0/0`, or the `0.0.0.0/1` + `128.0.0.0/1` trick), and so does
+            // a negated specific list.
             Match::SAddr { nets, neg, v6 } => {
                 if *v6 {
                     return *neg;
                 }
-                nets.iter().any(Cidr::is_any) != *neg
+                nets.iter().any(|n| n.is_any() || n.len < 8) != *neg
             }
             Match::Iif { names, neg } => {
                 let lo = names.iter().any(|n| n == "lo");
@@ -973,6 +974,15 @@ mod tests {
             .map(|x| x.id)
             .collect();
         assert_eq!(ids, vec!["FW-SIP-HELPER"]);
+    }
+
+    #[test]
+    fn half_internet_source_pairs_count_as_any_source() {
+        let t = "*filter\n:INPUT DROP [0:0]\n-A INPUT -s 0.0.0.0/1 -p udp --dport 5060 -j ACCEPT\n\
+                 -A INPUT -s 128.0.0.0/1 -p udp --dport 5060 -j ACCEPT\n-A INPUT -s 10.0.0.0/8 -p tcp --dport 5038 -j ACCEPT\nCOMMIT\n";
+        let f = facts_from(&parse_iptables_save(t).unwrap(), &Policy::default());
+        assert_eq!(f.get("fw.port[udp/5060]"), Some("open-any"));
+        assert_eq!(f.get("fw.port[tcp/5038]"), Some("restricted"));
     }
 
     #[test]

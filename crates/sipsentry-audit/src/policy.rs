@@ -71,6 +71,11 @@ impl Cidr {
         }
     }
 
+    /// Is `other` entirely inside this network?
+    pub fn covers(&self, other: &Cidr) -> bool {
+        self.len <= other.len && self.contains(other.addr)
+    }
+
     /// Matches (almost) the whole address space: `0.0.0.0/0`, `::/0`, or wider than `/8`.
     pub fn is_any(&self) -> bool {
         self.len == 0
@@ -274,6 +279,29 @@ impl Policy {
             .collect()
     }
 
+    /// Is an allow-list entry acceptable: no wider than the policy's minimum prefix and, when
+    /// the policy lists trusted networks or trunk IPs, inside one of them? `Err` says why not.
+    pub fn allow_entry_ok(&self, entry: &str) -> Result<(), String> {
+        let Some(c) = Cidr::parse(entry) else {
+            return Err(format!("{entry} is not an address or network"));
+        };
+        let min = if c.addr.is_ipv4() {
+            self.min_allow_prefix_v4
+        } else {
+            self.min_allow_prefix_v6
+        };
+        if c.len < min {
+            return Err(format!("{entry} is wider than /{min}"));
+        }
+        let trusted = self.trusted();
+        if !trusted.is_empty() && !trusted.iter().any(|t| t.covers(&c)) {
+            return Err(format!(
+                "{entry} is outside the policy's trusted networks and trunk IPs"
+            ));
+        }
+        Ok(())
+    }
+
     /// Is `(proto, port)` among `services.listen`?
     pub fn listen_expected(&self, proto: &str, port: u16) -> bool {
         self.services
@@ -326,6 +354,26 @@ mod tests {
         let p = Policy::parse(include_str!("../../../docs/audit-policy.example.toml")).unwrap();
         assert!(!p.trusted_networks.is_empty());
         assert!(p.listen_expected("udp", 10010));
+    }
+
+    #[test]
+    fn allow_entries_are_judged_by_width_and_trusted_networks() {
+        let p = Policy::default();
+        assert!(p.allow_entry_ok("198.51.100.10").is_ok());
+        assert!(p
+            .allow_entry_ok("10.0.0.0/8")
+            .unwrap_err()
+            .contains("wider than /24"));
+        let p =
+            Policy::parse("trusted_networks = [\"192.0.2.0/24\"]\ntrunk_ips = [\"198.51.100.10\"]")
+                .unwrap();
+        assert!(p.allow_entry_ok("192.0.2.128/25").is_ok());
+        assert!(p.allow_entry_ok("198.51.100.10/32").is_ok());
+        assert!(p
+            .allow_entry_ok("203.0.113.0/24")
+            .unwrap_err()
+            .contains("outside the policy"));
+        assert!(p.allow_entry_ok("garbage").is_err());
     }
 
     #[test]

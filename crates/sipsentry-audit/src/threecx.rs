@@ -13,7 +13,7 @@
 
 use crate::catalogue::rule;
 use crate::facts::{hash_secret, obj, Facts};
-use crate::policy::{Cidr, Policy};
+use crate::policy::Policy;
 use serde_json::Value;
 use sipsentry_report::Finding;
 use std::collections::BTreeMap;
@@ -669,18 +669,26 @@ pub fn rules(f: &Facts, p: &Policy) -> Vec<Finding> {
             out.push(rule(id).finding(t("/Users"), ev));
         }
     }
-    if f.get_bool("3cx.console.restricted") == Some(false) {
-        out.push(rule("3CX-CONSOLE-UNRESTRICTED").finding(
+    match f.get_bool("3cx.console.restricted") {
+        Some(false) => out.push(rule("3CX-CONSOLE-UNRESTRICTED").finding(
             t("/ConsoleRestrictions"),
             vec!["AccessRestricted = false".into()],
-        ));
-    } else if f.get_bool("3cx.console.restricted") == Some(true)
-        && f.get("3cx.console.whitelist") == Some("")
-    {
-        out.push(rule("3CX-CONSOLE-UNRESTRICTED").finding(
-            t("/ConsoleRestrictions"),
-            vec!["AccessRestricted = true but IpWhitelist is empty".into()],
-        ));
+        )),
+        Some(true) => {
+            let wl = f.get("3cx.console.whitelist").unwrap_or("");
+            let ev: Vec<String> = if wl.is_empty() {
+                vec!["AccessRestricted = true but IpWhitelist is empty".into()]
+            } else {
+                wl.split(',')
+                    .filter_map(|e| p.allow_entry_ok(e).err())
+                    .map(|why| format!("IpWhitelist: {why}"))
+                    .collect()
+            };
+            if !ev.is_empty() {
+                out.push(rule("3CX-CONSOLE-UNRESTRICTED").finding(t("/ConsoleRestrictions"), ev));
+            }
+        }
+        None => {}
     }
     let mut lax = Vec::new();
     let l = &p.lockout;
@@ -720,16 +728,8 @@ pub fn rules(f: &Facts, p: &Policy) -> Vec<Finding> {
         if f.get(&format!("{base}.type")) != Some("Allow") {
             continue;
         }
-        let wide = match Cidr::parse(&e) {
-            Some(c) if c.addr.is_ipv4() => c.len < p.min_allow_prefix_v4,
-            Some(c) => c.len < p.min_allow_prefix_v6,
-            None => true,
-        };
-        if wide {
-            broad.push(format!(
-                "Allow {e} (wider than /{} or unparsable)",
-                p.min_allow_prefix_v4
-            ));
+        if let Err(why) = p.allow_entry_ok(&e) {
+            broad.push(format!("Allow {why}"));
         }
     }
     if !broad.is_empty() {
