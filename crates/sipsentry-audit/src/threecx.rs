@@ -24,6 +24,8 @@ use std::time::{Duration, Instant};
 
 /// Largest response body accepted (a big PBX's user list is a few MB).
 pub const MAX_BODY_BYTES: u64 = 32 * 1024 * 1024;
+/// Most OData pages followed for one collection.
+pub const MAX_PAGES: usize = 1000;
 
 /// The XAPI documents read, by file name (`<name>.json` in an export) and request path.
 pub const ENDPOINTS: [(&str, &str); 16] = [
@@ -80,6 +82,14 @@ pub enum ThreeCxError {
     NotJson { path: String, message: String },
     #[error("3CX {path}: response larger than {MAX_BODY_BYTES} bytes")]
     TooLarge { path: String },
+    #[error("3CX {path}: refusing to follow @odata.nextLink to {link}: it is not on {base} (the token would leave the PBX)")]
+    ForeignLink {
+        path: String,
+        link: String,
+        base: String,
+    },
+    #[error("3CX {path}: more than {MAX_PAGES} pages")]
+    TooManyPages { path: String },
     #[error("export {path}: {message}")]
     Export { path: String, message: String },
 }
@@ -321,11 +331,59 @@ impl Client {
         })
     }
 
+    /// GET a document, following OData `@odata.nextLink` pages of a collection (only links on
+    /// this PBX's `/xapi/v1`: the bearer token is never sent elsewhere) and merging their
+    /// `value` arrays into the first page.
+    pub fn get_all(&self, path: &str) -> Result<Value, ThreeCxError> {
+        let mut doc = self.get(path)?;
+        let prefix = format!("{}/xapi/v1", self.base);
+        for _ in 0..MAX_PAGES {
+            let Some(link) = doc
+                .get("@odata.nextLink")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+            else {
+                return Ok(doc);
+            };
+            let rel = match link.strip_prefix(&prefix) {
+                Some(r) if r.starts_with('/') => r.to_string(),
+                _ => {
+                    return Err(ThreeCxError::ForeignLink {
+                        path: path.to_string(),
+                        link: link.chars().take(200).collect(),
+                        base: prefix,
+                    })
+                }
+            };
+            let next = self.get(&rel)?;
+            let more = next
+                .get("value")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            if let Some(arr) = doc.get_mut("value").and_then(Value::as_array_mut) {
+                arr.extend(more);
+            }
+            match (doc.as_object_mut(), next.get("@odata.nextLink")) {
+                (Some(o), Some(l)) => {
+                    o.insert("@odata.nextLink".into(), l.clone());
+                }
+                (Some(o), None) => {
+                    o.remove("@odata.nextLink");
+                }
+                _ => return Ok(doc),
+            }
+        }
+        Err(ThreeCxError::TooManyPages {
+            path: path.to_string(),
+        })
+    }
+
     /// Fetch every document of [`ENDPOINTS`].
     pub fn fetch_all(&self) -> Result<Documents, ThreeCxError> {
         let mut docs = Documents::new();
         for (name, path) in ENDPOINTS {
-            docs.insert(name.to_string(), self.get(path)?);
+            docs.insert(name.to_string(), self.get_all(path)?);
         }
         Ok(docs)
     }

@@ -271,6 +271,10 @@ struct State {
     unauthorized: u32,
     always_401: bool,
     forced: BTreeMap<String, (u16, String)>,
+    /// When set, collections are served in pages of this size with `@odata.nextLink`.
+    page_size: usize,
+    /// Base of the nextLinks served (this server, or a foreign one to test refusal).
+    link_base: String,
 }
 
 struct Server {
@@ -289,6 +293,7 @@ impl Server {
             client_id: "sipsentry-audit".into(),
             secret: "correct-horse-battery".into(),
             expires_in,
+            link_base: format!("http://{addr}"),
             ..State::default()
         }));
         let stop = Arc::new(AtomicBool::new(false));
@@ -453,6 +458,22 @@ fn handle(conn: TcpStream, st: &Mutex<State>) {
         .find(|(_, ep)| ep.split('?').next() == Some(p))
         .map(|(n, _)| *n);
     match name.and_then(|n| s.docs.get(n)) {
+        Some(v) if s.page_size > 0 && v.get("value").is_some_and(Value::is_array) => {
+            let skip: usize = path
+                .split_once("$skip=")
+                .and_then(|(_, r)| r.split('&').next())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            let all = v["value"].as_array().unwrap();
+            let page: Vec<Value> = all.iter().skip(skip).take(s.page_size).cloned().collect();
+            let mut out =
+                serde_json::json!({ "@odata.context": v["@odata.context"], "value": page });
+            if skip + s.page_size < all.len() {
+                out["@odata.nextLink"] =
+                    format!("{}/xapi/v1{p}?$skip={}", s.link_base, skip + s.page_size).into();
+            }
+            respond(&conn, 200, &out.to_string())
+        }
         Some(v) => respond(&conn, 200, &v.to_string()),
         None => respond(
             &conn,
@@ -639,6 +660,29 @@ fn http_errors_and_wrong_secret_give_clear_messages() {
         .unwrap_err()
         .to_string();
     assert!(e.starts_with("cannot connect to"), "{e}");
+}
+
+#[test]
+fn odata_pages_are_followed_on_the_pbx_only() {
+    let srv = Server::start("127.0.0.78", "weak", 3600);
+    let whole = threecx::load_export(&vectors().join("weak")).unwrap();
+    srv.s().page_size = 2;
+    let users = srv.client().get_all(ENDPOINTS[5].1).unwrap();
+    assert_eq!(
+        users["value"], whole["Users"]["value"],
+        "three users over two pages"
+    );
+    assert!(users.get("@odata.nextLink").is_none());
+    srv.s().link_base = "http://127.0.0.79:9".into();
+    let e = srv
+        .client()
+        .get_all(ENDPOINTS[5].1)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("refusing to follow @odata.nextLink to http://127.0.0.79:9"),
+        "{e}"
+    );
 }
 
 #[test]
