@@ -177,3 +177,115 @@ fn usage_errors_exit_2_with_clear_messages() {
     let (code, _, _) = run(&["--fail-on", "hgh", "--host"]);
     assert_eq!(code, 2);
 }
+
+/// A minimal XAPI stand-in serving the weak fixtures (spec-validated in sipsentry-audit's
+/// tests) so the CLI's live path (`--3cx-url`, secret from the environment, `--3cx-save-export`)
+/// runs end to end. Not a live 3CX.
+fn serve_weak_3cx() -> (String, std::thread::JoinHandle<()>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let l = std::net::TcpListener::bind("127.0.0.79:0").unwrap();
+    let url = format!("http://{}", l.local_addr().unwrap());
+    let h = std::thread::spawn(move || {
+        // Bounded: one token request plus one request per endpoint.
+        for conn in l
+            .incoming()
+            .take(1 + sipsentry_audit::threecx::ENDPOINTS.len())
+        {
+            let Ok(mut conn) = conn else { continue };
+            let mut r = BufReader::new(conn.try_clone().unwrap());
+            let mut first = String::new();
+            r.read_line(&mut first).unwrap();
+            let mut len = 0;
+            let mut auth = String::new();
+            loop {
+                let mut h = String::new();
+                if r.read_line(&mut h).unwrap() == 0 || h == "\r\n" {
+                    break;
+                }
+                let lower = h.to_ascii_lowercase();
+                if let Some(v) = lower.strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap();
+                }
+                if lower.starts_with("authorization:") {
+                    auth = h.trim().to_string();
+                }
+            }
+            let mut body = vec![0; len];
+            r.read_exact(&mut body).unwrap();
+            let target = first.split_whitespace().nth(1).unwrap_or("").to_string();
+            let (status, out) = if target == "/connect/token" {
+                if String::from_utf8_lossy(&body).contains("client_secret=s3cret-from-env") {
+                    (
+                        200,
+                        r#"{"token_type":"Bearer","expires_in":3600,"access_token":"t1"}"#
+                            .to_string(),
+                    )
+                } else {
+                    (400, r#"{"error":"invalid_client"}"#.to_string())
+                }
+            } else if auth != "Authorization: Bearer t1" {
+                (401, String::new())
+            } else {
+                let p = target.trim_start_matches("/xapi/v1");
+                let p = p.split('?').next().unwrap_or("");
+                let name = sipsentry_audit::threecx::ENDPOINTS
+                    .iter()
+                    .find(|(_, ep)| ep.split('?').next() == Some(p))
+                    .map(|(n, _)| *n)
+                    .unwrap_or("none");
+                match std::fs::read_to_string(vectors().join(format!("3cx-xapi/weak/{name}.json")))
+                {
+                    Ok(t) => (200, t),
+                    Err(_) => (404, String::new()),
+                }
+            };
+            let _ = write!(
+                conn,
+                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{out}",
+                out.len()
+            );
+        }
+    });
+    (url, h)
+}
+
+#[test]
+fn live_3cx_path_with_secret_from_the_environment() {
+    let (url, h) = serve_weak_3cx();
+    let save =
+        std::env::temp_dir().join(format!("sipsentry-cli-3cx-export-{}", std::process::id()));
+    let out = Command::new(env!("CARGO_BIN_EXE_sipsentry"))
+        .args([
+            "audit",
+            "--3cx-url",
+            &url,
+            "--3cx-client-id",
+            "audit",
+            "--format",
+            "json",
+        ])
+        .arg("--3cx-save-export")
+        .arg(&save)
+        .env("SIPSENTRY_3CX_SECRET", "s3cret-from-env")
+        .output()
+        .unwrap();
+    h.join().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!stdout.contains("s3cret-from-env"));
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["source"], format!("3cx:{url}"));
+    assert_eq!(v["product"]["version"], "20.0.4.941");
+    assert!(v["findings"].as_array().unwrap().len() >= 20);
+    // The saved export audits the same offline.
+    let (code, out2, _) = run(&["--3cx-export", save.to_str().unwrap(), "--format", "json"]);
+    let _ = std::fs::remove_dir_all(&save);
+    assert_eq!(code, 0);
+    let v2: serde_json::Value = serde_json::from_str(&out2).unwrap();
+    assert_eq!(v2["findings"], v["findings"]);
+}
