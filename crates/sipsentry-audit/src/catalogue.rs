@@ -170,6 +170,8 @@ rules! {
         "Set `log-auth-failures=true` so fail2ban/CrowdSec see brute force.";
     "FS-PROFILE-NO-TLS", Medium, Encryption, "No SIP profile has TLS enabled",
         "Set `internal_ssl_enable`/`external_ssl_enable=true` (vars.xml) with certificates.";
+    "FS-NO-SRTP", Medium, Encryption, "SRTP is not required for calls",
+        "Set `rtp_secure_media=mandatory` (vars.xml, or per call in the dialplan) with SRTP-capable phones and trunks.";
     "FS-TLS-OLD-VERSIONS", Medium, Encryption, "SIP TLS allows TLS 1.0/1.1",
         "Set `sip_tls_version=tlsv1.2` (vars.xml).";
     "FS-ACL-DEFAULT-ALLOW", Low, AllowLists, "ACL list that allows by default",

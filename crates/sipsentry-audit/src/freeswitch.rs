@@ -248,7 +248,6 @@ fn loopback(ip: &str) -> bool {
 
 /// FreeSWITCH rules over `fs.*` facts.
 pub fn rules(f: &Facts, p: &Policy) -> Vec<Finding> {
-    let _ = p;
     let mut out = Vec::new();
     if f.with_prefix("fs.").next().is_none() {
         return out;
@@ -355,6 +354,34 @@ pub fn rules(f: &Facts, p: &Policy) -> Vec<Finding> {
             })
             .collect();
         out.push(rule("FS-PROFILE-NO-TLS").finding("sip_profiles", ev));
+    }
+    if p.require_srtp && !profiles.is_empty() {
+        let vars: Vec<(String, String)> = [
+            "rtp_secure_media",
+            "rtp_secure_media_inbound",
+            "rtp_secure_media_outbound",
+        ]
+        .iter()
+        .filter_map(|v| {
+            f.get(&format!("fs.{}", obj("var", v)))
+                .map(|x| (v.to_string(), x.to_string()))
+        })
+        .collect();
+        let mandatory = vars.iter().any(|(_, x)| {
+            let mode = x.split(':').next().unwrap_or("").to_ascii_lowercase();
+            mode == "mandatory" || mode == "true"
+        });
+        if !mandatory {
+            let ev = if vars.is_empty() {
+                "vars.xml does not set rtp_secure_media: SRTP only where the dialplan asks for it (the dialplan is not read)".to_string()
+            } else {
+                vars.iter()
+                    .map(|(k, v)| format!("{k} = {v}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            out.push(rule("FS-NO-SRTP").finding("vars.xml", vec![ev]));
+        }
     }
     for l in f.objects("fs.acl[") {
         let base = format!("fs.{}", obj("acl", &l));

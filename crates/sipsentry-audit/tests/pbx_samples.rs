@@ -221,6 +221,7 @@ fn stock_freeswitch_reports_its_known_dangers() {
         "FS-TLS-OLD-VERSIONS",
         "FS-USER-WEAK-PASSWORD",
         "FS-ACL-DEFAULT-ALLOW",
+        "FS-NO-SRTP",
     ] {
         assert!(got.contains(id), "{id} missing from {got:?}");
     }
@@ -262,7 +263,8 @@ fn hardened_freeswitch_yields_no_finding() {
             "<include>\n  <!-- <X-PRE-PROCESS cmd=\"set\" data=\"default_password=1234\"/> -->\n\
              <X-PRE-PROCESS cmd=\"set\" data=\"default_password={STRONG}\"/>\n\
              <X-PRE-PROCESS cmd=\"set\" data=\"sip_tls_version=tlsv1.2\"/>\n\
-             <X-PRE-PROCESS cmd=\"set\" data=\"internal_ssl_enable=true\"/>\n</include>\n"
+             <X-PRE-PROCESS cmd=\"set\" data=\"internal_ssl_enable=true\"/>\n\
+             <X-PRE-PROCESS cmd=\"set\" data=\"rtp_secure_media=mandatory:AES_CM_128_HMAC_SHA1_80\"/>\n</include>\n"
         ),
     );
     d.write(
