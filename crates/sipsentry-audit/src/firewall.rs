@@ -255,13 +255,13 @@ pub fn parse_nft_json(text: &str) -> Result<Ruleset, FirewallError> {
         let table = tkey(r);
         let chain = r.get("chain").and_then(Value::as_str).unwrap_or("");
         let mut rule = Rule::default();
-        let exprs = r
+        let mut text = Vec::new();
+        for e in r
             .get("expr")
             .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        let mut text = Vec::new();
-        for e in &exprs {
+            .into_iter()
+            .flatten()
+        {
             nft_expr(e, &table, &sets, &helpers, &mut rule, &mut text, &mut rs);
         }
         rule.text = format!("{table} chain {chain}: {}", text.join(" "));
