@@ -2,6 +2,7 @@
 
 mod analyze;
 mod analyze_out;
+mod audit;
 mod inspect;
 mod policy;
 mod redact;
@@ -85,6 +86,16 @@ enum Command {
     ///   sipsentry ban remove 203.0.113.0/24
     #[command(verbatim_doc_comment)]
     Ban(watch::BanArgs),
+    /// Audit the configuration of a PBX, its firewall and its host against the hardening guide.
+    /// Reads an Asterisk or FreeSWITCH config directory, 3CX V20 through its Configuration API
+    /// (or a saved export), an nftables/iptables ruleset and the host's SIP ALG modules and
+    /// listening sockets. Every gap is a finding with a stable rule ID, evidence (secrets never
+    /// shown), the hardening control and the fix; each control area gets a score. Baselines
+    /// (--save-baseline) and --diff show what changed, e.g. after an upgrade.
+    ///   sipsentry audit --asterisk /etc/asterisk --nft --host
+    ///   sipsentry audit --3cx-export ./export --policy site.toml --format json
+    ///   sipsentry audit --freeswitch /etc/freeswitch --diff before.json --fail-on high
+    Audit(Box<audit::Args>),
 }
 
 /// Output format shared by the commands.
@@ -111,6 +122,7 @@ fn main() -> ExitCode {
         Command::Analyze(a) => analyze::run(&a),
         Command::Watch(a) => watch::run(&a),
         Command::Ban(a) => watch::ban(&a),
+        Command::Audit(a) => audit::run(&a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

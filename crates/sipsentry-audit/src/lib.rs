@@ -1,0 +1,52 @@
+//! `sipsentry audit`: the configuration posture of a PBX, its firewall and its host.
+//!
+//! Pipeline: **sources → normalized facts → rules → findings**.
+//!
+//! - Sources: an Asterisk config directory ([`asterisk`]), a FreeSWITCH conf directory
+//!   ([`freeswitch`]), 3CX V20 through its Configuration API or a saved export ([`threecx`]), an
+//!   nftables or iptables ruleset ([`firewall`]) and the host's modules and sockets ([`host`]).
+//! - Each source is reduced to [`Facts`]: flat `key = value` pairs with secrets hashed. Rules read
+//!   only facts, so a saved baseline can be diffed against a later run ([`baseline`]) whatever
+//!   the source.
+//! - Rules emit [`sipsentry_report::Finding`]s with stable IDs from the [`catalogue`], each
+//!   mapped to a hardening control area; [`score`] grades every area.
+//!
+//! The "version with known CVEs" rule is not here: the detected product and version are facts
+//! (`pbx.product`, `pbx.version`, see [`product`]) for the CVE table to consume.
+
+pub mod asterisk;
+pub mod baseline;
+pub mod catalogue;
+pub mod facts;
+pub mod firewall;
+pub mod freeswitch;
+pub mod host;
+pub mod ini;
+pub mod policy;
+pub mod score;
+pub mod threecx;
+mod weak;
+
+pub use facts::Facts;
+pub use policy::Policy;
+use sipsentry_report::Finding;
+
+/// Run every rule over `facts` (rules of sources that contributed no facts stay silent).
+pub fn evaluate(facts: &Facts, policy: &Policy) -> Vec<Finding> {
+    let mut out = Vec::new();
+    out.extend(asterisk::rules(facts, policy));
+    out.extend(freeswitch::rules(facts, policy));
+    out.extend(threecx::rules(facts, policy));
+    out.extend(firewall::rules(facts, policy));
+    out.extend(host::rules(facts, policy));
+    sipsentry_report::sort(&mut out);
+    out
+}
+
+/// The PBX product and version the facts identify (`("3cx", Some("20.0.10.1234"))`), for the
+/// CVE lookup.
+pub fn product(facts: &Facts) -> Option<(String, Option<String>)> {
+    facts
+        .get("pbx.product")
+        .map(|p| (p.to_string(), facts.get("pbx.version").map(str::to_string)))
+}
