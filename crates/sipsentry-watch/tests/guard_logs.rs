@@ -97,7 +97,7 @@ fn asterisk_security_log_followed_across_rename_and_copytruncate() {
     );
     let (_, m) = http(api, "GET", "/metrics", None, "");
     assert!(
-        m.contains("sipsentry_input_received_total{input=\"log\"} 18"),
+        m.contains("sipsentry_input_received_total{input=\"log\"} 24"),
         "{m}"
     );
     guard.stop();
