@@ -91,6 +91,19 @@ fn asterisk_security_log_followed_across_rename_and_copytruncate() {
         sources(api)
     );
 
+    // journald/syslog-style lines (chan_sip NOTICE with a syslog prefix) in the same file.
+    {
+        let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+        for _ in 0..6 {
+            f.write_all(b"Nov  4 18:30:40 pbx asterisk[32229]: NOTICE[32257]: chan_sip.c:23417 in handle_request_register: Registration from '<sip:301@example.com>' failed for '198.51.100.10:36998' - Wrong password\n").unwrap();
+        }
+    }
+    assert!(
+        wait_for(10, || sources(api).contains(&"198.51.100.10".to_string())),
+        "{:?}",
+        sources(api)
+    );
+
     assert!(
         !sources(api).contains(&"198.51.100.6".to_string()),
         "pre-existing lines replayed"
