@@ -50,6 +50,14 @@ pub enum Cmd {
     },
     ListBans(SyncSender<Result<Vec<StoredBan>, String>>),
     ListAlerts(AlertQuery, SyncSender<Result<Vec<StoredAlert>, String>>),
+    /// Per-source counters from the detector thread (flushed every 10 s).
+    Stats(Vec<sipsentry_store::SourceStat>),
+    /// The busiest sources since a time: (since_unix, limit, reply).
+    TopSources(
+        i64,
+        usize,
+        SyncSender<Result<Vec<sipsentry_store::SourceTotals>, String>>,
+    ),
     Stop,
 }
 
@@ -146,6 +154,7 @@ enum Job {
     Emit(Event),
     Tick(i64),
     Prune(i64),
+    Stats(Vec<sipsentry_store::SourceStat>),
 }
 
 /// The store writer: owns the read-write connection and the alert channels. Separate from the
@@ -210,6 +219,11 @@ fn writer(mut store: Store, channels: Channels, metrics: Arc<Metrics>, rx: Recei
                 }
                 Err(_) => fail(&metrics),
             },
+            Job::Stats(rows) => {
+                if store.add_source_stats(&rows).is_err() {
+                    fail(&metrics);
+                }
+            }
             Job::Prune(cutoff) => {
                 if store.prune(cutoff).is_err() {
                     fail(&metrics);
@@ -376,8 +390,36 @@ impl Responder {
                 }
             }
         }
+        // New alerts count towards their source's statistics.
+        let mut per_source: HashMap<String, u64> = HashMap::new();
+        for ev in &events {
+            if let Event::Alert { alert, new: true } = ev {
+                if let Some(ip) = alert["source"]
+                    .as_str()
+                    .and_then(|s| s.parse::<std::net::SocketAddr>().ok())
+                {
+                    *per_source.entry(ip.ip().to_string()).or_default() += 1;
+                }
+            }
+        }
         if !rows.is_empty() || !events.is_empty() {
             self.job(Job::Alerts(rows, events));
+        }
+        if !per_source.is_empty() {
+            let bucket = now - now.rem_euclid(3600);
+            self.job(Job::Stats(
+                per_source
+                    .into_iter()
+                    .map(|(source, alerts)| sipsentry_store::SourceStat {
+                        source,
+                        bucket_unix: bucket,
+                        messages: 0,
+                        failures: 0,
+                        alerts,
+                        last_seen_unix: now,
+                    })
+                    .collect(),
+            ));
         }
         if banned {
             for (net, secs, reason) in bans {
@@ -548,6 +590,14 @@ impl Responder {
             }
             Cmd::ListAlerts(q, reply) => {
                 let _ = reply.try_send(self.reader.alerts(&q).map_err(|e| e.to_string()));
+            }
+            Cmd::Stats(rows) => self.job(Job::Stats(rows)),
+            Cmd::TopSources(since, limit, reply) => {
+                let _ = reply.try_send(
+                    self.reader
+                        .top_sources(since, limit.clamp(1, 1000))
+                        .map_err(|e| e.to_string()),
+                );
             }
             Cmd::Alerts(_) | Cmd::Stop => {}
         }

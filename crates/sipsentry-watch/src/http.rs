@@ -266,6 +266,21 @@ fn api(st: &ApiState, req: &Request) -> (u16, &'static str, String) {
                 Err(e) => err(503, &e),
             }
         }
+        ("GET", "/api/sources") => {
+            let hours: i64 = match q(req, "hours").map(str::parse).unwrap_or(Ok(24)) {
+                Ok(h) => h,
+                Err(_) => return err(400, "hours: not a number"),
+            };
+            let limit: usize = match q(req, "limit").map(str::parse).unwrap_or(Ok(50)) {
+                Ok(l) => l,
+                Err(_) => return err(400, "limit: not a number"),
+            };
+            let since = crate::inputs::now_ns() / 1_000_000_000 - hours.clamp(1, 24 * 366) * 3600;
+            match ask(st, |tx| Cmd::TopSources(since, limit, tx)) {
+                Ok(v) => ok(json!({ "sources": v })),
+                Err(e) => err(503, &e),
+            }
+        }
         ("GET", "/api/bans") => match ask(st, Cmd::ListBans) {
             Ok(v) => ok(json!({ "bans": v })),
             Err(e) => err(503, &e),

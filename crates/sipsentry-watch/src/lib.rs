@@ -347,6 +347,8 @@ fn detect_loop(
     let mut statuses: std::collections::BTreeMap<(&'static str, u16), u64> = Default::default();
     let mut last_merge = Instant::now();
     let mut last_retire = Instant::now();
+    let mut last_stats = Instant::now();
+    let mut sources = SourceCounts::default();
     loop {
         let first = match rx.recv_timeout(Duration::from_millis(100)) {
             Ok(i) => Some(i),
@@ -390,8 +392,13 @@ fn detect_loop(
                                 .collect(),
                         );
                         *methods.entry(key).or_default() += 1;
+                        sources.message(src.ip(), false);
                     } else if let Some(code) = msg.status() {
                         *statuses.entry((name, code)).or_default() += 1;
+                        // A 403 to a client is a refusal of that client; challenges are not.
+                        if code == 403 {
+                            sources.message(dst.ip(), true);
+                        }
                     }
                     engine.on_message(&ev, &msg);
                 }
@@ -402,6 +409,10 @@ fn detect_loop(
                     user,
                     service,
                 } => {
+                    sources.message(
+                        src.ip(),
+                        matches!(signal, LogSignal::AuthFailure | LogSignal::UnknownUser),
+                    );
                     engine.on_log_event(ts_ns, src, signal, &user, service);
                 }
             }
@@ -435,10 +446,57 @@ fn detect_loop(
                 }
             }
         }
+        let since = last_stats.elapsed();
+        if since > Duration::from_secs(10) || (idle && since > Duration::from_secs(1)) {
+            last_stats = Instant::now();
+            let rows = sources.take();
+            if !rows.is_empty() && tx.send(Cmd::Stats(rows)).is_err() {
+                break;
+            }
+        }
         if last_retire.elapsed() > Duration::from_secs(60) {
             last_retire = Instant::now();
             engine.retire_alerts(6 * 3600 * 1_000_000_000);
         }
+    }
+}
+
+/// Per-source message and failure counts between two flushes to the store's `source_stats`.
+/// Bounded: beyond [`SourceCounts::MAX`] distinct sources in one interval (a spoofed flood),
+/// the rest are not tracked individually — the detectors' own state already reports them.
+#[derive(Default)]
+struct SourceCounts {
+    map: std::collections::HashMap<std::net::IpAddr, (u64, u64)>,
+}
+
+impl SourceCounts {
+    const MAX: usize = 10_000;
+
+    fn message(&mut self, ip: std::net::IpAddr, failure: bool) {
+        let full = self.map.len() >= Self::MAX;
+        if let Some(e) = self.map.get_mut(&ip) {
+            e.0 += 1;
+            e.1 += u64::from(failure);
+        } else if !full {
+            self.map.insert(ip, (1, u64::from(failure)));
+        }
+    }
+
+    /// Rows for the current hour bucket.
+    fn take(&mut self) -> Vec<sipsentry_store::SourceStat> {
+        let now = inputs::now_ns() / 1_000_000_000;
+        let bucket = now - now.rem_euclid(3600);
+        std::mem::take(&mut self.map)
+            .into_iter()
+            .map(|(ip, (messages, failures))| sipsentry_store::SourceStat {
+                source: ip.to_string(),
+                bucket_unix: bucket,
+                messages,
+                failures,
+                alerts: 0,
+                last_seen_unix: now,
+            })
+            .collect()
     }
 }
 

@@ -156,6 +156,22 @@ fn run(udp: bool) {
         metrics.contains("sipsentry_alerts_total{id=\"SIP-ENUMERATION\"} 1"),
         "{metrics}"
     );
+    // Per-source statistics reach the store (flushed when the detectors go idle).
+    let mut top = serde_json::Value::Null;
+    let seen = wait_for(5, || {
+        top = serde_json::from_str(
+            &http(api, "GET", "/api/sources?hours=1", Some("s3cret-token"), "").1,
+        )
+        .unwrap();
+        top["sources"].as_array().is_some_and(|a| {
+            a.iter().any(|s| {
+                s["source"] == "127.0.0.69"
+                    && s["messages"].as_u64() >= Some(300)
+                    && s["alerts"].as_u64() >= Some(1)
+            })
+        })
+    });
+    assert!(seen, "{top}");
     guard.stop();
     // Persisted: a fresh read-only connection sees them after the guard stopped.
     let store = sipsentry_store::Store::open_read_only(&dir.path().join("guard.db")).unwrap();
