@@ -73,8 +73,7 @@ fn analyze_log(
     mut r: impl std::io::BufRead,
     engine: &mut sipsentry_detect::Engine,
 ) -> Result<serde_json::Value> {
-    use sipsentry_detect::LogSignal;
-    use sipsentry_logs::{LineContext, LogEventKind, LogParser};
+    use sipsentry_logs::{LineContext, LogParser};
     // Year-less syslog dates take the year the file was last written; dates that would fall
     // after that moment belong to the year before (December lines read in January).
     let mtime = std::fs::metadata(path)
@@ -97,17 +96,7 @@ fn analyze_log(
         *by_kind.entry(ev.kind.as_str()).or_default() += 1;
         let ts = ev.ts.unwrap_or(*last_ts);
         *last_ts = ts;
-        let signal = match ev.kind {
-            LogEventKind::AuthFailure | LogEventKind::ManagerAuthFailure => {
-                Some(LogSignal::AuthFailure)
-            }
-            LogEventKind::UnknownUser => Some(LogSignal::UnknownUser),
-            LogEventKind::AclReject
-            | LogEventKind::FloodOrBlocked
-            | LogEventKind::PolicyViolation => Some(LogSignal::AclReject),
-            LogEventKind::AuthSuccess => Some(LogSignal::AuthSuccess),
-            _ => None,
-        };
+        let signal = sipsentry_watch::log_signal(ev.kind);
         if let Some(sig) = signal {
             let user = ev.user_lossy().map(|u| u.into_owned()).unwrap_or_default();
             let src = std::net::SocketAddr::new(ev.source, ev.source_port.unwrap_or(0));
