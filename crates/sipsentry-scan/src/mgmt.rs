@@ -1,0 +1,19 @@
+//! Management interface checks (filled in below).
+use std::net::IpAddr;
+use sipsentry_report::Finding;
+use crate::checks::ServiceInfo;
+use crate::{Config, Port};
+
+/// Result of the management checks.
+#[derive(Debug, Default)]
+pub struct MgmtReport {
+    /// Ports.
+    pub services: Vec<ServiceInfo>,
+    /// Findings.
+    pub findings: Vec<Finding>,
+}
+
+/// Check management ports.
+pub async fn check_ports(_ip: IpAddr, _ports: &[Port], _config: &Config) -> MgmtReport {
+    MgmtReport::default()
+}
