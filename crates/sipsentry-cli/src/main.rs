@@ -5,6 +5,7 @@ mod analyze_out;
 mod inspect;
 mod policy;
 mod redact;
+mod scan;
 mod text;
 mod timefmt;
 
@@ -60,6 +61,25 @@ enum Command {
     ///   sipsentry analyze --format json --summary-only a.pcap b.pcap
     #[command(verbatim_doc_comment)]
     Analyze(analyze::Args),
+    /// Test a SIP PBX from outside as an attacker would, and say what to fix.
+    ///
+    /// Probes SIP over UDP, TCP and TLS plus the management ports of the chosen profile:
+    /// exposure, product/version and known CVEs, extension enumeration (against a baseline of
+    /// random users, so a PBX that answers everyone alike passes), unauthenticated INVITE (always
+    /// CANCELled, never media) and REGISTER, digest strength, rate limiting, TLS protocol,
+    /// ciphers and certificate, and management consoles. Passwords are guessed only with
+    /// --auth-test on extensions you name. Every finding has an ID (docs/scan.md), evidence,
+    /// the hardening control and the fix. Scan only systems you are authorised to test.
+    ///
+    /// Exit code: 0 done, 1 a finding at or above --fail-on, 2 usage or I/O error.
+    ///
+    /// Examples:
+    ///   sipsentry scan pbx.example.com
+    ///   sipsentry scan --profile asterisk --range 100-199 --format html -o report.html 192.0.2.10
+    ///   sipsentry scan --auth-test --auth-extensions 2001-2005 --wordlist top100.txt 192.0.2.10:5060
+    ///   sipsentry scan --format sarif --fail-on high --domain sip.example.com 192.0.2.0/28
+    #[command(verbatim_doc_comment)]
+    Scan(scan::Args),
 }
 
 /// Output format shared by the commands.
@@ -84,6 +104,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Inspect(a) => inspect::run(&a),
         Command::Analyze(a) => analyze::run(&a),
+        Command::Scan(a) => scan::run(&a),
     };
     match result {
         Ok(code) => ExitCode::from(code),
