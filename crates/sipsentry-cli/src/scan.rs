@@ -171,7 +171,10 @@ fn expand_target(t: &str) -> Result<Vec<(String, Option<u16>)>> {
             .split_once(']')
             .with_context(|| format!("target {t:?}: missing ']'"))?;
         let port = match tail.strip_prefix(':') {
-            Some(p) => Some(p.parse().with_context(|| format!("target {t:?}: bad port"))?),
+            Some(p) => Some(
+                p.parse()
+                    .with_context(|| format!("target {t:?}: bad port"))?,
+            ),
             None if tail.is_empty() => None,
             None => bail!("target {t:?}: unexpected {tail:?}"),
         };
@@ -183,7 +186,10 @@ fn expand_target(t: &str) -> Result<Vec<(String, Option<u16>)>> {
     match t.rsplit_once(':') {
         Some((h, p)) => Ok(vec![(
             h.to_string(),
-            Some(p.parse().with_context(|| format!("target {t:?}: bad port"))?),
+            Some(
+                p.parse()
+                    .with_context(|| format!("target {t:?}: bad port"))?,
+            ),
         )]),
         None => {
             if t.is_empty() || t.contains(char::is_whitespace) {
@@ -243,7 +249,10 @@ fn build_config(a: &Args) -> Result<Config> {
     c.ports = match &a.ports {
         Some(p) => parse_ports(p)?,
         None => sipsentry_scan::profile(&a.profile).with_context(|| {
-            format!("unknown --profile {:?} (3cx, asterisk, freeswitch, sip)", a.profile)
+            format!(
+                "unknown --profile {:?} (3cx, asterisk, freeswitch, sip)",
+                a.profile
+            )
         })?,
     };
     let mut exts = Vec::new();
@@ -286,13 +295,15 @@ fn build_config(a: &Args) -> Result<Config> {
         .clone()
         .or_else(|| std::env::var("SIPSENTRY_SCAN_AUTH").ok());
     if let Some(s) = auth {
-        let (u, p) = s
-            .split_once(':')
-            .context("--auth expects USER:PASSWORD")?;
+        let (u, p) = s.split_once(':').context("--auth expects USER:PASSWORD")?;
         c.auth = Some((u.to_string(), Secret(p.to_string())));
     }
     if let Some(n) = &a.invite_number {
-        if n.is_empty() || !n.chars().all(|ch| ch.is_ascii_alphanumeric() || "+*#-.".contains(ch)) {
+        if n.is_empty()
+            || !n
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || "+*#-.".contains(ch))
+        {
             bail!("--invite-number must be digits (and + * # - .)");
         }
         c.invite_number = n.clone();
@@ -307,7 +318,9 @@ fn build_config(a: &Args) -> Result<Config> {
                 "burst" => c.checks.rate_limit = false,
                 "tls" => c.checks.tls = false,
                 "mgmt" => c.checks.mgmt = false,
-                other => bail!("--skip: unknown check {other:?} (enum, invite, register, burst, tls, mgmt)"),
+                other => bail!(
+                    "--skip: unknown check {other:?} (enum, invite, register, burst, tls, mgmt)"
+                ),
             }
         }
     }
@@ -343,8 +356,10 @@ pub fn run(a: &Args) -> Result<u8> {
     let bar = if show_bar {
         let pb = indicatif::ProgressBar::new(0);
         pb.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} {prefix} {msg} [{bar:30}] {pos}/{len}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {prefix} {msg} [{bar:30}] {pos}/{len}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         Some(pb)
     } else {
@@ -354,7 +369,8 @@ pub fn run(a: &Args) -> Result<u8> {
     for (host, port) in &targets {
         let mut cfg = config.clone();
         if let Some(p) = port {
-            cfg.ports.retain(|x| !matches!(x, Port::Sip(Transport::Udp | Transport::Tcp, _)));
+            cfg.ports
+                .retain(|x| !matches!(x, Port::Sip(Transport::Udp | Transport::Tcp, _)));
             cfg.ports.insert(0, Port::Sip(Transport::Tcp, *p));
             cfg.ports.insert(0, Port::Sip(Transport::Udp, *p));
         }
@@ -384,7 +400,11 @@ pub fn run(a: &Args) -> Result<u8> {
             let fp = r
                 .fingerprint
                 .as_ref()
-                .and_then(|f| f.product.clone().map(|p| format!("{p} {}", f.version.clone().unwrap_or_default())))
+                .and_then(|f| {
+                    f.product
+                        .clone()
+                        .map(|p| format!("{p} {}", f.version.clone().unwrap_or_default()))
+                })
                 .unwrap_or_else(|| "unknown product".into());
             let open: Vec<String> = r
                 .services
@@ -392,7 +412,16 @@ pub fn run(a: &Args) -> Result<u8> {
                 .filter(|s| s.state == "open")
                 .map(|s| format!("{}:{}", s.transport, s.addr))
                 .collect();
-            format!("{}: {} — open: {}", r.target, fp.trim(), if open.is_empty() { "none".into() } else { open.join(", ") })
+            format!(
+                "{}: {} — open: {}",
+                r.target,
+                fp.trim(),
+                if open.is_empty() {
+                    "none".into()
+                } else {
+                    open.join(", ")
+                }
+            )
         })
         .collect();
     let out = match a.format {
@@ -472,9 +501,18 @@ mod tests {
 
     #[test]
     fn targets_expand() {
-        assert_eq!(expand_target("127.0.0.50").unwrap(), vec![("127.0.0.50".into(), None)]);
-        assert_eq!(expand_target("127.0.0.50:5070").unwrap(), vec![("127.0.0.50".into(), Some(5070))]);
-        assert_eq!(expand_target("[::1]:5060").unwrap(), vec![("::1".into(), Some(5060))]);
+        assert_eq!(
+            expand_target("127.0.0.50").unwrap(),
+            vec![("127.0.0.50".into(), None)]
+        );
+        assert_eq!(
+            expand_target("127.0.0.50:5070").unwrap(),
+            vec![("127.0.0.50".into(), Some(5070))]
+        );
+        assert_eq!(
+            expand_target("[::1]:5060").unwrap(),
+            vec![("::1".into(), Some(5060))]
+        );
         assert_eq!(expand_target("::1").unwrap(), vec![("::1".into(), None)]);
         assert_eq!(expand_target("127.0.0.48/30").unwrap().len(), 4);
         assert!(expand_target("10.0.0.0/8").is_err());
@@ -483,7 +521,10 @@ mod tests {
 
     #[test]
     fn ports_parse() {
-        assert_eq!(parse_ports("udp:5060,esl:8021").unwrap(), vec![Port::Sip(Transport::Udp, 5060), Port::Esl(8021)]);
+        assert_eq!(
+            parse_ports("udp:5060,esl:8021").unwrap(),
+            vec![Port::Sip(Transport::Udp, 5060), Port::Esl(8021)]
+        );
         assert!(parse_ports("smtp:25").is_err());
     }
 }

@@ -333,7 +333,11 @@ mod tests {
             assert!(c.source.starts_with("https://"), "{} source", c.id);
             assert!(!c.summary.is_empty() && !c.affected.is_empty() && !c.fixed.is_empty());
             for range in c.affected {
-                assert!(range.introduced.is_some() || range.fixed.is_some(), "{}", c.id);
+                assert!(
+                    range.introduced.is_some() || range.fixed.is_some(),
+                    "{}",
+                    c.id
+                );
                 if let (Some(i), Some(f)) = (range.introduced, range.fixed) {
                     assert!(is_version(i) && is_version(f), "{}", c.id);
                     assert_eq!(compare(i, f), Ordering::Less, "{}: empty range", c.id);
@@ -342,7 +346,11 @@ mod tests {
             // Every fixed version must itself be outside the affected ranges.
             for f in c.fixed {
                 assert!(is_version(f), "{} fixed {f}", c.id);
-                assert!(!c.affects(f), "{}: fixed version {f} listed as affected", c.id);
+                assert!(
+                    !c.affects(f),
+                    "{}: fixed version {f} listed as affected",
+                    c.id
+                );
             }
         }
     }

@@ -224,6 +224,7 @@ pub async fn scan_host(
     }
     progress("ports", total_ports, total_ports);
 
+    let mut primary_ctx = None;
     if let Some((mut session, options)) = primary {
         let label = format!("{}:{}", session.transport().as_str(), session.remote());
         let mut ctx = Ctx {
@@ -235,19 +236,36 @@ pub async fn scan_host(
             progress,
         };
         ctx.sip_checks(&mut session, options).await?;
-        rep.packets_sent += session.packets_sent;
+        primary_ctx = Some((session, ctx.label.clone()));
     }
 
     if config.checks.tls {
+        progress("tls", 0, 1);
         let tls_rep = crate::tls::check_ports(&tls_ports, &domain, config, sip_open).await;
         rep.services.extend(tls_rep.services);
         rep.findings.extend(tls_rep.findings);
         rep.notes.extend(tls_rep.notes);
     }
     if config.checks.mgmt {
+        progress("management", 0, 1);
         let m = crate::mgmt::check_ports(ip, &config.ports, config).await;
         rep.services.extend(m.services);
         rep.findings.extend(m.findings);
+    }
+    // The burst runs last: a PBX that throttles may block us for a while afterwards.
+    if let Some((mut session, label)) = primary_ctx {
+        if config.checks.rate_limit && !rep.blocked {
+            let mut ctx = Ctx {
+                config,
+                domain: domain.clone(),
+                label,
+                rep: &mut rep,
+                seen: Vec::new(),
+                progress,
+            };
+            ctx.rate_limit(&mut session).await?;
+        }
+        rep.packets_sent += session.packets_sent;
     }
     sipsentry_report::sort(&mut rep.findings);
     Ok(rep)
@@ -260,7 +278,14 @@ async fn discover(
     domain: &str,
     config: &Config,
 ) -> (&'static str, Option<Response>, Option<Session>) {
-    let session = driver::connect(t, addr, config.bind, discovery_timers(config), config.connect_timeout).await;
+    let session = driver::connect(
+        t,
+        addr,
+        config.bind,
+        discovery_timers(config),
+        config.connect_timeout,
+    )
+    .await;
     let mut session = match session {
         Ok(s) => s,
         Err(ScanError::Connect(_, std::io::ErrorKind::ConnectionRefused)) => {
@@ -372,7 +397,8 @@ impl Ctx<'_, '_> {
         }
         if method == "SUBSCRIBE" {
             r.headers.push(("Event".into(), "presence".into()));
-            r.headers.push(("Accept".into(), "application/pidf+xml".into()));
+            r.headers
+                .push(("Accept".into(), "application/pidf+xml".into()));
             r.headers.push(("Expires".into(), "0".into()));
         }
         if method == "INVITE" {
@@ -396,7 +422,13 @@ impl Ctx<'_, '_> {
         }
     }
 
-    async fn batch(&mut self, s: &mut Session, phase: &str, jobs: Vec<Job>, pace: Pace) -> Result<Batch, ScanError> {
+    async fn batch(
+        &mut self,
+        s: &mut Session,
+        phase: &str,
+        jobs: Vec<Job>,
+        pace: Pace,
+    ) -> Result<Batch, ScanError> {
         let progress = self.progress;
         let b = s.run(jobs, pace, |d, t| progress(phase, d, t)).await?;
         for o in &b.outcomes {
@@ -417,9 +449,9 @@ impl Ctx<'_, '_> {
                     self.config.pace.silence_after
                 )],
             ));
-            self.rep
-                .notes
-                .push(format!("target stopped answering during {phase}; later SIP checks skipped"));
+            self.rep.notes.push(format!(
+                "target stopped answering during {phase}; later SIP checks skipped"
+            ));
         }
         Ok(b)
     }
@@ -442,9 +474,6 @@ impl Ctx<'_, '_> {
         }
         if !self.rep.blocked {
             self.digest_weak(s, creds.first()).await?;
-        }
-        if checks.rate_limit && !self.rep.blocked {
-            self.rate_limit(s).await?;
         }
         // Fingerprint last: by now we have seen challenges and error responses too.
         let mut all: Vec<&Response> = vec![&options];
@@ -505,16 +534,26 @@ impl Ctx<'_, '_> {
             }
             // Random users that cannot exist: 11 digits starting with 9, plus one alphabetic.
             let mut randoms: Vec<String> = (0..k - 1)
-                .map(|_| format!("9{}", &token(20).bytes().map(|b| char::from(b'0' + b % 10)).collect::<String>()[..10]))
+                .map(|_| {
+                    format!(
+                        "9{}",
+                        &token(20)
+                            .bytes()
+                            .map(|b| char::from(b'0' + b % 10))
+                            .collect::<String>()[..10]
+                    )
+                })
                 .collect();
             randoms.push(format!("zz{}", token(8)));
             let jobs = randoms.iter().map(|u| self.job(s, method, u)).collect();
-            let b = self.batch(s, &format!("baseline {method}"), jobs, cfg.pace).await?;
+            let b = self
+                .batch(s, &format!("baseline {method}"), jobs, cfg.pace)
+                .await?;
             let sigs: Vec<String> = b.outcomes.iter().map(signature).collect();
             if sigs.iter().all(|x| x == "no answer") {
-                self.rep
-                    .notes
-                    .push(format!("enumeration via {method}: no answer to random users; method skipped"));
+                self.rep.notes.push(format!(
+                    "enumeration via {method}: no answer to random users; method skipped"
+                ));
                 continue;
             }
             if sigs.windows(2).any(|w| w[0] != w[1]) {
@@ -525,8 +564,14 @@ impl Ctx<'_, '_> {
                 continue;
             }
             let base = sigs[0].clone();
-            let jobs: Vec<Job> = cfg.extensions.iter().map(|e| self.job(s, method, e)).collect();
-            let b = self.batch(s, &format!("enumerate {method}"), jobs, cfg.pace).await?;
+            let jobs: Vec<Job> = cfg
+                .extensions
+                .iter()
+                .map(|e| self.job(s, method, e))
+                .collect();
+            let b = self
+                .batch(s, &format!("enumerate {method}"), jobs, cfg.pace)
+                .await?;
             let mut exts = Vec::new();
             for (e, o) in cfg.extensions.iter().zip(&b.outcomes) {
                 if b.silenced && !o.answered() {
@@ -554,14 +599,25 @@ impl Ctx<'_, '_> {
                 ev.push(format!(
                     "{m}: random users -> {base}; different: {}{}",
                     shown.join(", "),
-                    if exts.len() > 50 { format!(" … (+{})", exts.len() - 50) } else { String::new() }
+                    if exts.len() > 50 {
+                        format!(" … (+{})", exts.len() - 50)
+                    } else {
+                        String::new()
+                    }
                 ));
             }
             ev.push(format!(
                 "extensions found: {}",
-                found.iter().take(200).cloned().collect::<Vec<_>>().join(",")
+                found
+                    .iter()
+                    .take(200)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(",")
             ));
-            self.rep.findings.push(finding("SIP-ENUM-LEAK", &self.label, ev));
+            self.rep
+                .findings
+                .push(finding("SIP-ENUM-LEAK", &self.label, ev));
         }
         self.rep.extensions = found.into_iter().collect();
         Ok(())
@@ -571,23 +627,44 @@ impl Ctx<'_, '_> {
         let mut users: Vec<String> = self.rep.extensions.iter().take(3).cloned().collect();
         users.extend(self.config.auth_extensions.iter().take(2).cloned());
         if users.is_empty() {
-            users.push(self.config.extensions.first().cloned().unwrap_or_else(|| "100".into()));
+            users.push(
+                self.config
+                    .extensions
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| "100".into()),
+            );
         }
         users.sort();
         users.dedup();
-        let jobs: Vec<Job> = users.iter().map(|u| Job::plain(self.req(s, "REGISTER", u))).collect();
-        let b = self.batch(s, "unauth REGISTER", jobs, self.config.pace).await?;
+        let jobs: Vec<Job> = users
+            .iter()
+            .map(|u| Job::plain(self.req(s, "REGISTER", u)))
+            .collect();
+        let b = self
+            .batch(s, "unauth REGISTER", jobs, self.config.pace)
+            .await?;
         let accepted: Vec<String> = users
             .iter()
             .zip(&b.outcomes)
-            .filter(|(_, o)| o.final_response.as_ref().is_some_and(|r| (200..300).contains(&r.status)))
+            .filter(|(_, o)| {
+                o.final_response
+                    .as_ref()
+                    .is_some_and(|r| (200..300).contains(&r.status))
+            })
             .map(|(u, o)| {
-                let r = o.final_response.as_ref().map(|r| format!("{} {}", r.status, r.reason)).unwrap_or_default();
+                let r = o
+                    .final_response
+                    .as_ref()
+                    .map(|r| format!("{} {}", r.status, r.reason))
+                    .unwrap_or_default();
                 format!("REGISTER for {u} without credentials -> {r}")
             })
             .collect();
         if !accepted.is_empty() {
-            self.rep.findings.push(finding("SIP-UNAUTH-REGISTER", &self.label, accepted));
+            self.rep
+                .findings
+                .push(finding("SIP-UNAUTH-REGISTER", &self.label, accepted));
         }
         Ok(())
     }
@@ -603,12 +680,19 @@ impl Ctx<'_, '_> {
                 after: self.config.timers.t1 * 4,
             },
         };
-        let b = self.batch(s, "unauth INVITE", vec![job], self.config.pace).await?;
-        let Some(o) = b.outcomes.first() else { return Ok(()) };
+        let b = self
+            .batch(s, "unauth INVITE", vec![job], self.config.pace)
+            .await?;
+        let Some(o) = b.outcomes.first() else {
+            return Ok(());
+        };
         let mut ev = Vec::new();
         for p in &o.provisional {
             if p.status > 100 {
-                ev.push(format!("INVITE sip:{number}@{} without credentials -> {} {}", self.domain, p.status, p.reason));
+                ev.push(format!(
+                    "INVITE sip:{number}@{} without credentials -> {} {}",
+                    self.domain, p.status, p.reason
+                ));
             }
         }
         if let Some(f) = &o.final_response {
@@ -618,9 +702,14 @@ impl Ctx<'_, '_> {
         }
         if !ev.is_empty() {
             if o.cancelled {
-                ev.push("the probe sent CANCEL after the provisional response; no media was sent".into());
+                ev.push(
+                    "the probe sent CANCEL after the provisional response; no media was sent"
+                        .into(),
+                );
             }
-            self.rep.findings.push(finding("SIP-UNAUTH-INVITE", &self.label, ev));
+            self.rep
+                .findings
+                .push(finding("SIP-UNAUTH-INVITE", &self.label, ev));
         }
         Ok(())
     }
@@ -682,15 +771,18 @@ impl Ctx<'_, '_> {
         let second = second.header(aname, &value);
         let o2 = s.one(Job::plain(second.clone())).await?;
         match o2.final_response {
-            Some(r2) if (200..300).contains(&r2.status) => Ok(AuthAttempt::Accepted {
-                replay: second,
-            }),
+            Some(r2) if (200..300).contains(&r2.status) => {
+                Ok(AuthAttempt::Accepted { replay: second })
+            }
             Some(r2) => Ok(AuthAttempt::Refused(r2.status)),
             None => Ok(AuthAttempt::NoAnswer),
         }
     }
 
-    async fn weak_credentials(&mut self, s: &mut Session) -> Result<Vec<(String, Secret)>, ScanError> {
+    async fn weak_credentials(
+        &mut self,
+        s: &mut Session,
+    ) -> Result<Vec<(String, Secret)>, ScanError> {
         let mut found = Vec::new();
         let exts = self.config.auth_extensions.clone();
         let total: usize = exts.len();
@@ -722,7 +814,9 @@ impl Ctx<'_, '_> {
                         break;
                     }
                     AuthAttempt::NoChallenge(st) => {
-                        self.rep.notes.push(format!("extension {ext}: REGISTER accepted without a challenge ({st})"));
+                        self.rep.notes.push(format!(
+                            "extension {ext}: REGISTER accepted without a challenge ({st})"
+                        ));
                         break;
                     }
                     AuthAttempt::NoAnswer => {
@@ -741,10 +835,22 @@ impl Ctx<'_, '_> {
         Ok(found)
     }
 
-    async fn digest_weak(&mut self, s: &mut Session, creds: Option<&(String, Secret)>) -> Result<(), ScanError> {
+    async fn digest_weak(
+        &mut self,
+        s: &mut Session,
+        creds: Option<&(String, Secret)>,
+    ) -> Result<(), ScanError> {
         // Challenge shape: from every challenge seen so far plus one fresh REGISTER.
-        let probe_user = self.rep.extensions.first().cloned().or_else(|| self.config.auth_extensions.first().cloned()).unwrap_or_else(|| "100".into());
-        let o = s.one(Job::plain(self.req(s, "REGISTER", &probe_user))).await?;
+        let probe_user = self
+            .rep
+            .extensions
+            .first()
+            .cloned()
+            .or_else(|| self.config.auth_extensions.first().cloned())
+            .unwrap_or_else(|| "100".into());
+        let o = s
+            .one(Job::plain(self.req(s, "REGISTER", &probe_user)))
+            .await?;
         if let Some(r) = o.final_response {
             self.seen.push(r);
         }
@@ -771,19 +877,27 @@ impl Ctx<'_, '_> {
         }
         let mut ev = Vec::new();
         if any && algs.iter().all(|a| a.starts_with("MD5")) {
-            ev.push(format!("only {} challenges offered (no SHA-256, RFC 8760)", algs.iter().cloned().collect::<Vec<_>>().join("/")));
+            ev.push(format!(
+                "only {} challenges offered (no SHA-256, RFC 8760)",
+                algs.iter().cloned().collect::<Vec<_>>().join("/")
+            ));
         }
         if qop_missing {
             ev.push("a challenge without qop (RFC 2069 compatibility: no cnonce/nc, easier offline cracking and replay)".into());
         }
         let mut replay = false;
         if let Some((user, pw)) = creds {
-            if let AuthAttempt::Accepted { replay: req } = self.register_with(s, user, &pw.0).await? {
+            if let AuthAttempt::Accepted { replay: req } =
+                self.register_with(s, user, &pw.0).await?
+            {
                 // Same Authorization (nonce, nc, cnonce) on a new transaction.
                 let mut again = req.next();
                 again.headers = req.headers.clone();
                 let o = s.one(Job::plain(again)).await?;
-                if o.final_response.as_ref().is_some_and(|r| (200..300).contains(&r.status)) {
+                if o.final_response
+                    .as_ref()
+                    .is_some_and(|r| (200..300).contains(&r.status))
+                {
                     replay = true;
                     ev.push(format!("a REGISTER for {user} replaying an already used nonce and nonce-count was accepted"));
                 }
@@ -818,8 +932,20 @@ impl Ctx<'_, '_> {
         let old = s.set_timers(t);
         let b = self.batch(s, "burst", jobs, pace).await?;
         s.set_timers(old);
-        let answered = b.outcomes.iter().filter(|o| o.final_response.is_some()).count();
-        let rejected = b.outcomes.iter().filter(|o| o.final_response.as_ref().is_some_and(|r| r.status == 503 || r.status == 429)).count();
+        let answered = b
+            .outcomes
+            .iter()
+            .filter(|o| o.final_response.is_some())
+            .count();
+        let rejected = b
+            .outcomes
+            .iter()
+            .filter(|o| {
+                o.final_response
+                    .as_ref()
+                    .is_some_and(|r| r.status == 503 || r.status == 429)
+            })
+            .count();
         if answered == n && rejected == 0 {
             self.rep.findings.push(finding(
                 "SIP-NO-RATE-LIMIT",
@@ -853,7 +979,10 @@ mod tests {
     fn catalogue_ids_are_upper_kebab_and_unique() {
         let mut ids = std::collections::HashSet::new();
         for m in CATALOGUE {
-            assert!(m.id.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-'));
+            assert!(m
+                .id
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-'));
             assert!(ids.insert(m.id));
             assert!(!m.control.is_empty() && !m.remediation.is_empty());
         }

@@ -373,10 +373,7 @@ impl Session {
         loop {
             let now = Instant::now();
             // Start new transactions within pacing limits.
-            while !batch.silenced
-                && main_active < pace.concurrency.max(1)
-                && now >= next_start
-            {
+            while !batch.silenced && main_active < pace.concurrency.max(1) && now >= next_start {
                 let Some((idx, job)) = pending.pop_front() else {
                     break;
                 };
@@ -551,7 +548,10 @@ impl Session {
                 }
             }
             // Drop finished transactions; a main one whose job was abandoned goes too.
-            active.retain(|_, a| !a.txn.is_terminated() && !(a.main && done[a.job] && a.txn.state() != crate::txn::State::Completed));
+            active.retain(|_, a| {
+                !a.txn.is_terminated()
+                    && !(a.main && done[a.job] && a.txn.state() != crate::txn::State::Completed)
+            });
             let aux_busy = active
                 .values()
                 .any(|a| !a.main && a.txn.state() != crate::txn::State::Completed);

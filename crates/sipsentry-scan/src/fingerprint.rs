@@ -115,7 +115,10 @@ pub fn tag_shape(tag: &str) -> Option<&'static str> {
     }
     // Asterisk PJSIP: a UUID.
     let parts: Vec<&str> = tag.split('-').collect();
-    if parts.len() == 5 && parts.iter().map(|p| p.len()).eq([8, 4, 4, 4, 12]) && parts.iter().all(|p| hex(p)) {
+    if parts.len() == 5
+        && parts.iter().map(|p| p.len()).eq([8, 4, 4, 4, 12])
+        && parts.iter().all(|p| hex(p))
+    {
         return Some("asterisk pjsip (uuid to-tag)");
     }
     // chan_sip: "as" + 8 hex.
@@ -190,7 +193,8 @@ pub fn fingerprint(responses: &[&Response]) -> Fingerprint {
                 .map(|a| clip(&String::from_utf8_lossy(a)))
                 .collect();
             if !fp.supported.is_empty() {
-                fp.clues.push(format!("supported: {}", fp.supported.join(",")));
+                fp.clues
+                    .push(format!("supported: {}", fp.supported.join(",")));
             }
         }
         if let Some(tag) = r.to_tag() {
@@ -244,10 +248,18 @@ mod tests {
 
     #[test]
     fn tag_shapes() {
-        assert!(tag_shape("b27e1a1099bcc3a15e4a2c3b5d2a2c1d-8f2a").unwrap().starts_with("kamailio"));
-        assert!(tag_shape("6a1b2c3d-1111-2222-3333-444455556666").unwrap().starts_with("asterisk pjsip"));
-        assert!(tag_shape("as5f3b2c1a").unwrap().starts_with("asterisk chan_sip"));
-        assert!(tag_shape("XmZ5H3Q2a1N0p").unwrap().starts_with("freeswitch"));
+        assert!(tag_shape("b27e1a1099bcc3a15e4a2c3b5d2a2c1d-8f2a")
+            .unwrap()
+            .starts_with("kamailio"));
+        assert!(tag_shape("6a1b2c3d-1111-2222-3333-444455556666")
+            .unwrap()
+            .starts_with("asterisk pjsip"));
+        assert!(tag_shape("as5f3b2c1a")
+            .unwrap()
+            .starts_with("asterisk chan_sip"));
+        assert!(tag_shape("XmZ5H3Q2a1N0p")
+            .unwrap()
+            .starts_with("freeswitch"));
         assert_eq!(tag_shape("1"), None);
     }
 }

@@ -132,16 +132,38 @@ pub fn profile(name: &str) -> Option<Vec<Port>> {
             let mut v = sip;
             v.extend([
                 Sip(Tcp, 5090),
-                Http { port: 5001, tls: true },
-                Http { port: 443, tls: true },
-                Http { port: 5000, tls: false },
-                Http { port: 5015, tls: false },
+                Http {
+                    port: 5001,
+                    tls: true,
+                },
+                Http {
+                    port: 443,
+                    tls: true,
+                },
+                Http {
+                    port: 5000,
+                    tls: false,
+                },
+                Http {
+                    port: 5015,
+                    tls: false,
+                },
             ]);
             v
         }
         "asterisk" => {
             let mut v = sip;
-            v.extend([Ami(5038), Http { port: 8088, tls: false }, Http { port: 8089, tls: true }]);
+            v.extend([
+                Ami(5038),
+                Http {
+                    port: 8088,
+                    tls: false,
+                },
+                Http {
+                    port: 8089,
+                    tls: true,
+                },
+            ]);
             v
         }
         "freeswitch" => {
@@ -269,7 +291,8 @@ pub fn parse_range(spec: &str, max: usize) -> Result<Vec<String>, ScanError> {
                 out.push(format!("{n:0width$}"));
             }
         } else {
-            if part.len() > 64 || part.contains(|c: char| c.is_whitespace() || c == '@' || c == '>') {
+            if part.len() > 64 || part.contains(|c: char| c.is_whitespace() || c == '@' || c == '>')
+            {
                 return Err(ScanError::Invalid(format!("bad extension {part:?}")));
             }
             out.push(part.to_string());
@@ -287,8 +310,14 @@ mod tests {
 
     #[test]
     fn ranges() {
-        assert_eq!(parse_range("100-102,2001", 100).unwrap(), vec!["100", "101", "102", "2001"]);
-        assert_eq!(parse_range("0098-0100", 100).unwrap(), vec!["0098", "0099", "0100"]);
+        assert_eq!(
+            parse_range("100-102,2001", 100).unwrap(),
+            vec!["100", "101", "102", "2001"]
+        );
+        assert_eq!(
+            parse_range("0098-0100", 100).unwrap(),
+            vec!["0098", "0099", "0100"]
+        );
         assert!(parse_range("5-1", 100).is_err());
         assert!(parse_range("1-100000", 100).is_err());
         assert!(parse_range("a b", 100).is_err());
@@ -296,6 +325,9 @@ mod tests {
 
     #[test]
     fn secret_debug_is_redacted() {
-        assert_eq!(format!("{:?}", Secret("1234".into())), "Secret(<4 chars redacted>)");
+        assert_eq!(
+            format!("{:?}", Secret("1234".into())),
+            "Secret(<4 chars redacted>)"
+        );
     }
 }

@@ -1,8 +1,8 @@
 //! Management interface checks (filled in below).
-use std::net::IpAddr;
-use sipsentry_report::Finding;
 use crate::checks::ServiceInfo;
 use crate::{Config, Port};
+use sipsentry_report::Finding;
+use std::net::IpAddr;
 
 /// Result of the management checks.
 #[derive(Debug, Default)]

@@ -131,8 +131,10 @@ impl Request {
         let mut r = self.clone();
         r.cseq = self.cseq.saturating_add(1);
         r.branch = format!("z9hG4bK-ss{}", token(16));
-        r.headers
-            .retain(|(n, _)| !n.eq_ignore_ascii_case("Authorization") && !n.eq_ignore_ascii_case("Proxy-Authorization"));
+        r.headers.retain(|(n, _)| {
+            !n.eq_ignore_ascii_case("Authorization")
+                && !n.eq_ignore_ascii_case("Proxy-Authorization")
+        });
         r
     }
 
@@ -180,7 +182,11 @@ impl Request {
         let mut out;
         match &self.body {
             Some((ct, body)) => {
-                let _ = write!(s, "Content-Type: {ct}\r\nContent-Length: {}\r\n\r\n", body.len());
+                let _ = write!(
+                    s,
+                    "Content-Type: {ct}\r\nContent-Length: {}\r\n\r\n",
+                    body.len()
+                );
                 out = s.into_bytes();
                 out.extend_from_slice(body);
             }
@@ -230,7 +236,12 @@ impl Request {
     }
 
     /// An in-dialog request (ACK for a 2xx, BYE) using the response's To tag.
-    pub fn in_dialog(&self, method: &str, to_tag: Option<&str>, remote_target: Option<&str>) -> Request {
+    pub fn in_dialog(
+        &self,
+        method: &str,
+        to_tag: Option<&str>,
+        remote_target: Option<&str>,
+    ) -> Request {
         let mut r = self.clone();
         r.method = method.into();
         r.to_tag = to_tag.map(str::to_string);
@@ -322,7 +333,9 @@ impl Response {
         let c = m.contacts().next()?.ok()?;
         match c {
             sipsentry_sip::Contact::Star => None,
-            sipsentry_sip::Contact::Addr(na) => Some(String::from_utf8_lossy(na.uri.raw).into_owned()),
+            sipsentry_sip::Contact::Addr(na) => {
+                Some(String::from_utf8_lossy(na.uri.raw).into_owned())
+            }
         }
     }
 }

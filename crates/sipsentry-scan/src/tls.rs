@@ -89,12 +89,16 @@ pub fn client_hello(version: u16, suites: &[u16], sni: Option<&str>, random: [u8
         ext.extend_from_slice(n);
     }
     // supported_groups: x25519, secp256r1, secp384r1
-    ext.extend_from_slice(&[0x00, 0x0a, 0x00, 0x08, 0x00, 0x06, 0x00, 0x1d, 0x00, 0x17, 0x00, 0x18]);
+    ext.extend_from_slice(&[
+        0x00, 0x0a, 0x00, 0x08, 0x00, 0x06, 0x00, 0x1d, 0x00, 0x17, 0x00, 0x18,
+    ]);
     // ec_point_formats: uncompressed
     ext.extend_from_slice(&[0x00, 0x0b, 0x00, 0x02, 0x01, 0x00]);
     if version >= 0x0303 {
         // signature_algorithms (TLS 1.2): ecdsa/rsa with sha256/384/1, rsa-pss.
-        let algs: [u16; 8] = [0x0403, 0x0503, 0x0401, 0x0501, 0x0804, 0x0805, 0x0201, 0x0203];
+        let algs: [u16; 8] = [
+            0x0403, 0x0503, 0x0401, 0x0501, 0x0804, 0x0805, 0x0201, 0x0203,
+        ];
         ext.extend_from_slice(&0x000du16.to_be_bytes());
         ext.extend_from_slice(&((algs.len() * 2 + 2) as u16).to_be_bytes());
         ext.extend_from_slice(&((algs.len() * 2) as u16).to_be_bytes());
@@ -169,12 +173,16 @@ pub async fn probe_hello(
     };
     let mut random = [0u8; 32];
     rand::Rng::fill(&mut rand::thread_rng(), &mut random[..]);
-    if s.write_all(&client_hello(version, suites, sni, random)).await.is_err() {
+    if s.write_all(&client_hello(version, suites, sni, random))
+        .await
+        .is_err()
+    {
         return HelloAnswer::Nothing;
     }
     let mut buf = vec![0u8; 4096];
     let mut have = 0usize;
-    let deadline = tokio::time::Instant::now() + config.connect_timeout.max(Duration::from_millis(500));
+    let deadline =
+        tokio::time::Instant::now() + config.connect_timeout.max(Duration::from_millis(500));
     while have < 64 {
         match tokio::time::timeout_at(deadline, s.read(&mut buf[have..])).await {
             Ok(Ok(0)) | Ok(Err(_)) | Err(_) => break,
@@ -305,7 +313,8 @@ pub fn analyse_cert(der: &[u8], domain: &str, now_unix: i64) -> Option<CertVerdi
                 x509_parser::extensions::GeneralName::DNSName(d) => {
                     have_san = true;
                     v.names.push(format!("DNS:{d}"));
-                    if domain_ip.is_none() && !d.contains('*') && d.eq_ignore_ascii_case(&domain_l) {
+                    if domain_ip.is_none() && !d.contains('*') && d.eq_ignore_ascii_case(&domain_l)
+                    {
                         v.name_ok = true;
                     }
                 }
@@ -371,8 +380,10 @@ fn chain_trusted(chain: &[CertificateDer<'static>], ca_pem: &[u8], domain: &str)
     let Some((ee, rest)) = chain.split_first() else {
         return false;
     };
-    let name = ServerName::try_from(domain.trim_matches(['[', ']']).to_string())
-        .unwrap_or_else(|_| ServerName::try_from("invalid.invalid".to_string()).expect("static name"));
+    let name =
+        ServerName::try_from(domain.trim_matches(['[', ']']).to_string()).unwrap_or_else(|_| {
+            ServerName::try_from("invalid.invalid".to_string()).expect("static name")
+        });
     match verifier.verify_server_cert(ee, rest, &name, &[], UnixTime::now()) {
         Ok(_) => true,
         Err(rustls::Error::InvalidCertificate(e)) => matches!(
@@ -397,7 +408,12 @@ fn suite_name(s: u16) -> String {
 }
 
 /// Run the TLS checks on `ports`. `sip_open`: plain SIP answered (for TLS-MISSING).
-pub async fn check_ports(ports: &[SocketAddr], domain: &str, config: &Config, sip_open: bool) -> TlsReport {
+pub async fn check_ports(
+    ports: &[SocketAddr],
+    domain: &str,
+    config: &Config,
+    sip_open: bool,
+) -> TlsReport {
     let mut rep = TlsReport::default();
     let mut any_tls = false;
     for &addr in ports {
@@ -405,12 +421,20 @@ pub async fn check_ports(ports: &[SocketAddr], domain: &str, config: &Config, si
         let tcp = match driver::tcp_connect(addr, config.bind, config.connect_timeout).await {
             Ok(s) => s,
             Err(e) => {
-                let state = if matches!(e, crate::ScanError::Connect(_, std::io::ErrorKind::ConnectionRefused)) {
+                let state = if matches!(
+                    e,
+                    crate::ScanError::Connect(_, std::io::ErrorKind::ConnectionRefused)
+                ) {
                     "closed"
                 } else {
                     "filtered"
                 };
-                rep.services.push(ServiceInfo { transport: "tls".into(), addr: addr.to_string(), state: state.into(), detail: None });
+                rep.services.push(ServiceInfo {
+                    transport: "tls".into(),
+                    addr: addr.to_string(),
+                    state: state.into(),
+                    detail: None,
+                });
                 continue;
             }
         };
@@ -424,24 +448,38 @@ pub async fn check_ports(ports: &[SocketAddr], domain: &str, config: &Config, si
                     .with_no_client_auth()
             });
         let Ok(cfg) = cfg else {
-            rep.notes.push("TLS: cannot build a client configuration".into());
+            rep.notes
+                .push("TLS: cannot build a client configuration".into());
             continue;
         };
         let sni = ServerName::try_from(domain.trim_matches(['[', ']']).to_string())
             .unwrap_or_else(|_| ServerName::IpAddress(addr.ip().into()));
         let connector = tokio_rustls::TlsConnector::from(Arc::new(cfg));
-        let stream = tokio::time::timeout(config.connect_timeout * 2, connector.connect(sni, tcp)).await;
+        let stream =
+            tokio::time::timeout(config.connect_timeout * 2, connector.connect(sni, tcp)).await;
         let stream = match stream {
             Ok(Ok(s)) => s,
             Ok(Err(e)) => {
-                rep.services.push(ServiceInfo { transport: "tls".into(), addr: addr.to_string(), state: "open".into(), detail: Some(format!("TLS 1.2+ handshake failed: {e}")) });
-                rep.notes.push(format!("{label}: no TLS 1.2/1.3 handshake ({e}); legacy probes still run"));
+                rep.services.push(ServiceInfo {
+                    transport: "tls".into(),
+                    addr: addr.to_string(),
+                    state: "open".into(),
+                    detail: Some(format!("TLS 1.2+ handshake failed: {e}")),
+                });
+                rep.notes.push(format!(
+                    "{label}: no TLS 1.2/1.3 handshake ({e}); legacy probes still run"
+                ));
                 legacy_checks(&mut rep, addr, domain, config, &label).await;
                 any_tls = true;
                 continue;
             }
             Err(_) => {
-                rep.services.push(ServiceInfo { transport: "tls".into(), addr: addr.to_string(), state: "filtered".into(), detail: Some("TLS handshake timed out".into()) });
+                rep.services.push(ServiceInfo {
+                    transport: "tls".into(),
+                    addr: addr.to_string(),
+                    state: "filtered".into(),
+                    detail: Some("TLS handshake timed out".into()),
+                });
                 continue;
             }
         };
@@ -449,15 +487,20 @@ pub async fn check_ports(ports: &[SocketAddr], domain: &str, config: &Config, si
         let (proto, suite) = {
             let (_, conn) = stream.get_ref();
             (
-                conn.protocol_version().map(|v| format!("{v:?}")).unwrap_or_default(),
-                conn.negotiated_cipher_suite().map(|s| format!("{:?}", s.suite())).unwrap_or_default(),
+                conn.protocol_version()
+                    .map(|v| format!("{v:?}"))
+                    .unwrap_or_default(),
+                conn.negotiated_cipher_suite()
+                    .map(|s| format!("{:?}", s.suite()))
+                    .unwrap_or_default(),
             )
         };
         let chain = recorder.chain();
         // OPTIONS inside the TLS session: what answers behind the TLS terminator?
         let mut detail = format!("{proto} {suite}");
         if let Some(local) = local {
-            let mut session = Session::from_stream(Box::new(stream), local, addr, Transport::Tls, config.timers);
+            let mut session =
+                Session::from_stream(Box::new(stream), local, addr, Transport::Tls, config.timers);
             let mut r = session.request("OPTIONS", &format!("sip:{domain}"), &config.user_agent);
             r.from = format!("sip:sipsentry@{domain}");
             if let Ok(o) = session.one(Job::plain(r)).await {
@@ -470,7 +513,12 @@ pub async fn check_ports(ports: &[SocketAddr], domain: &str, config: &Config, si
                 }
             }
         }
-        rep.services.push(ServiceInfo { transport: "tls".into(), addr: addr.to_string(), state: "open".into(), detail: Some(detail) });
+        rep.services.push(ServiceInfo {
+            transport: "tls".into(),
+            addr: addr.to_string(),
+            state: "open".into(),
+            detail: Some(detail),
+        });
         if let Some(ee) = chain.first() {
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -480,7 +528,8 @@ pub async fn check_ports(ports: &[SocketAddr], domain: &str, config: &Config, si
                 cert_findings(&mut rep, &v, &chain, domain, config, &label);
             }
         } else {
-            rep.notes.push(format!("{label}: the server sent no certificate"));
+            rep.notes
+                .push(format!("{label}: the server sent no certificate"));
         }
         legacy_checks(&mut rep, addr, domain, config, &label).await;
     }
@@ -491,33 +540,78 @@ pub async fn check_ports(ports: &[SocketAddr], domain: &str, config: &Config, si
             &format!("{domain}"),
             vec![format!(
                 "SIP answers in clear text, but no TLS listener answered on {}",
-                if tried.is_empty() { "any port (none configured)".to_string() } else { tried.join(", ") }
+                if tried.is_empty() {
+                    "any port (none configured)".to_string()
+                } else {
+                    tried.join(", ")
+                }
             )],
         ));
     }
     rep
 }
 
-fn cert_findings(rep: &mut TlsReport, v: &CertVerdict, chain: &[CertificateDer<'static>], domain: &str, config: &Config, label: &str) {
-    let trusted = config.ca_pem.as_deref().map(|pem| chain_trusted(chain, pem, domain));
+fn cert_findings(
+    rep: &mut TlsReport,
+    v: &CertVerdict,
+    chain: &[CertificateDer<'static>],
+    domain: &str,
+    config: &Config,
+    label: &str,
+) {
+    let trusted = config
+        .ca_pem
+        .as_deref()
+        .map(|pem| chain_trusted(chain, pem, domain));
     let untrusted = trusted == Some(false) || (trusted.is_none() && v.self_signed);
     if untrusted {
-        let mut ev = vec![format!("subject: {}", v.subject), format!("issuer: {}", v.issuer)];
+        let mut ev = vec![
+            format!("subject: {}", v.subject),
+            format!("issuer: {}", v.issuer),
+        ];
         if v.self_signed {
             ev.push("the certificate is self-signed (subject = issuer)".into());
         }
         if trusted == Some(false) {
             ev.push("the chain does not lead to the CA given with --ca-file".into());
         }
-        rep.findings.push(finding("TLS-CERT-SELF-SIGNED", label, ev));
+        rep.findings
+            .push(finding("TLS-CERT-SELF-SIGNED", label, ev));
     }
     let days = |s: i64| s / 86_400;
     if v.expires_in < 0 {
-        rep.findings.push(finding("TLS-CERT-EXPIRED", label, vec![format!("certificate expired {} days ago", days(-v.expires_in).max(0)), format!("subject: {}", v.subject)]));
+        rep.findings.push(finding(
+            "TLS-CERT-EXPIRED",
+            label,
+            vec![
+                format!(
+                    "certificate expired {} days ago",
+                    days(-v.expires_in).max(0)
+                ),
+                format!("subject: {}", v.subject),
+            ],
+        ));
     } else if v.valid_in > 0 {
-        rep.findings.push(finding("TLS-CERT-EXPIRED", label, vec![format!("certificate not valid for another {} days", days(v.valid_in)), format!("subject: {}", v.subject)]));
+        rep.findings.push(finding(
+            "TLS-CERT-EXPIRED",
+            label,
+            vec![
+                format!(
+                    "certificate not valid for another {} days",
+                    days(v.valid_in)
+                ),
+                format!("subject: {}", v.subject),
+            ],
+        ));
     } else if v.expires_in < config.expiry_warn_days * 86_400 {
-        let mut f = finding("TLS-CERT-EXPIRED", label, vec![format!("certificate expires in {} days", days(v.expires_in)), format!("subject: {}", v.subject)]);
+        let mut f = finding(
+            "TLS-CERT-EXPIRED",
+            label,
+            vec![
+                format!("certificate expires in {} days", days(v.expires_in)),
+                format!("subject: {}", v.subject),
+            ],
+        );
         f.severity = Severity::Low;
         f.title = "TLS certificate expires soon".into();
         rep.findings.push(f);
@@ -535,23 +629,36 @@ fn cert_findings(rep: &mut TlsReport, v: &CertVerdict, chain: &[CertificateDer<'
     }
 }
 
-async fn legacy_checks(rep: &mut TlsReport, addr: SocketAddr, domain: &str, config: &Config, label: &str) {
+async fn legacy_checks(
+    rep: &mut TlsReport,
+    addr: SocketAddr,
+    domain: &str,
+    config: &Config,
+    label: &str,
+) {
     let sni = Some(domain.trim_matches(['[', ']']));
     let mut accepted = Vec::new();
     for (ver, name) in LEGACY {
-        if let HelloAnswer::ServerHello { version, suite } = probe_hello(addr, config, ver, LEGACY_SUITES, sni).await {
+        if let HelloAnswer::ServerHello { version, suite } =
+            probe_hello(addr, config, ver, LEGACY_SUITES, sni).await
+        {
             if version <= 0x0302 {
-                accepted.push(format!("{name} offered -> ServerHello version 0x{version:04x}, suite 0x{suite:04x}"));
+                accepted.push(format!(
+                    "{name} offered -> ServerHello version 0x{version:04x}, suite 0x{suite:04x}"
+                ));
             }
         }
     }
     if !accepted.is_empty() {
-        rep.findings.push(finding("TLS-LEGACY-PROTOCOL", label, accepted));
+        rep.findings
+            .push(finding("TLS-LEGACY-PROTOCOL", label, accepted));
     }
     let weak: Vec<u16> = WEAK_SUITES.iter().map(|(s, _)| *s).collect();
     let mut picked = Vec::new();
     for ver in [0x0303u16, 0x0301] {
-        if let HelloAnswer::ServerHello { version, suite } = probe_hello(addr, config, ver, &weak, sni).await {
+        if let HelloAnswer::ServerHello { version, suite } =
+            probe_hello(addr, config, ver, &weak, sni).await
+        {
             if weak.contains(&suite) {
                 picked.push(format!(
                     "offered only weak suites at version 0x{ver:04x}: server chose {} (version 0x{version:04x})",
@@ -585,13 +692,25 @@ mod tests {
 
     #[test]
     fn answers_parse() {
-        assert_eq!(parse_answer(&[21, 3, 1, 0, 2, 2, 70]), HelloAnswer::Alert(2, 70));
+        assert_eq!(
+            parse_answer(&[21, 3, 1, 0, 2, 2, 70]),
+            HelloAnswer::Alert(2, 70)
+        );
         let mut sh = vec![22, 3, 1, 0, 50, 2, 0, 0, 46, 3, 1];
         sh.extend_from_slice(&[0; 32]);
         sh.push(0);
         sh.extend_from_slice(&[0xc0, 0x13, 0]);
-        assert_eq!(parse_answer(&sh), HelloAnswer::ServerHello { version: 0x0301, suite: 0xc013 });
+        assert_eq!(
+            parse_answer(&sh),
+            HelloAnswer::ServerHello {
+                version: 0x0301,
+                suite: 0xc013
+            }
+        );
         assert_eq!(parse_answer(&[22, 3]), HelloAnswer::Nothing);
-        assert_eq!(parse_answer(b"SIP/2.0 400 Bad Request\r\n"), HelloAnswer::Nothing);
+        assert_eq!(
+            parse_answer(b"SIP/2.0 400 Bad Request\r\n"),
+            HelloAnswer::Nothing
+        );
     }
 }

@@ -120,7 +120,11 @@ impl ClientTransaction {
             invite,
             reliable,
             timers,
-            state: if invite { State::Calling } else { State::Trying },
+            state: if invite {
+                State::Calling
+            } else {
+                State::Trying
+            },
             ack: None,
             retransmit_at: (!reliable).then(|| now + timers.t1),
             interval: timers.t1,

@@ -1,0 +1,172 @@
+//! Real Kamailio on loopback, two profiles (tests/kamailio/weak.cfg and hardened.cfg): every
+//! planted weakness of the weak one is found, and nothing above "info" is reported on the
+//! hardened one.
+
+mod common;
+
+use common::*;
+use sipsentry_report::Severity;
+use sipsentry_scan::{scan_host, Config, Port, Secret, Transport};
+use std::time::Duration;
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+#[test]
+fn weak_profile_every_planted_weakness_is_found() {
+    let _k = kamailio("weak", "weak.cfg", "127.0.0.50", 5060, &[]);
+    let mut cfg = Config {
+        bind: Some(ip("127.0.0.60")),
+        domain: Some("weak.sipsentry.test".into()),
+        ports: vec![
+            Port::Sip(Transport::Udp, 5060),
+            Port::Sip(Transport::Tcp, 5060),
+            Port::Sip(Transport::Tls, 5061),
+        ],
+        auth_test: true,
+        auth_extensions: vec!["2001".into(), "1001".into()],
+        auth_pause: Duration::from_millis(20),
+        ..Config::default()
+    };
+    cfg.extensions = sipsentry_scan::parse_range("1000-1010,2000-2010", 100).unwrap();
+    let rep = rt()
+        .block_on(scan_host("127.0.0.50", &cfg, None))
+        .expect("scan");
+    let got = ids(&rep.findings);
+    for id in [
+        "SIP-EXPOSED",
+        "INFO-VERSION-DISCLOSED",
+        "VULN-KNOWN-CVE",
+        "SIP-ENUM-LEAK",
+        "SIP-UNAUTH-INVITE",
+        "SIP-WEAK-CREDENTIAL",
+        "SIP-DIGEST-WEAK",
+        "SIP-NO-RATE-LIMIT",
+        "TLS-MISSING",
+    ] {
+        assert!(
+            got.iter().any(|g| g == id),
+            "{id} not found; got {got:?}\nnotes: {:?}",
+            rep.notes
+        );
+    }
+    // Exactly the planted users, nothing else.
+    assert_eq!(rep.extensions, vec!["1001", "1002", "1003", "2001"]);
+    // The weak password, and only for 2001; it never appears in a finding.
+    assert_eq!(
+        rep.weak_credentials,
+        vec![("2001".to_string(), Secret("1234".into()))]
+    );
+    let text = serde_json::to_string(&rep.findings).unwrap();
+    assert!(
+        !text.contains("1234"),
+        "password leaked into findings: {text}"
+    );
+    // Fingerprint from the planted banner; the version maps to CVEs of the table.
+    let fp = rep.fingerprint.as_ref().unwrap();
+    assert_eq!(fp.product.as_deref(), Some("asterisk"));
+    assert_eq!(fp.version.as_deref(), Some("16.2.0"));
+    assert!(rep
+        .findings
+        .iter()
+        .any(|f| f.id == "VULN-KNOWN-CVE" && f.title.contains("CVE-2020-28242")));
+    // Unauthenticated INVITE: 183 seen, CANCELled, critical.
+    let inv = rep
+        .findings
+        .iter()
+        .find(|f| f.id == "SIP-UNAUTH-INVITE")
+        .unwrap();
+    assert_eq!(inv.severity, Severity::Critical);
+    assert!(inv.evidence.iter().any(|e| e.contains("183")));
+    assert!(inv.evidence.iter().any(|e| e.contains("CANCEL")));
+    // Replay of a used nonce is accepted (no nonce_count) and challenges are MD5-only.
+    let dw = rep
+        .findings
+        .iter()
+        .find(|f| f.id == "SIP-DIGEST-WEAK")
+        .unwrap();
+    assert!(dw.evidence.iter().any(|e| e.contains("MD5")));
+    assert!(dw.evidence.iter().any(|e| e.contains("replaying")));
+    assert!(!rep.blocked);
+}
+
+#[test]
+fn hardened_profile_reports_nothing_above_info() {
+    need_tls_module();
+    let certs = TempDir::new("hardened-pki");
+    let pki = pki(
+        &["hardened.sipsentry.test"],
+        Some("sip:hardened.sipsentry.test"),
+        (2025, 1, 1),
+        (2035, 1, 1),
+        false,
+    );
+    let tls_cfg = kamailio_tls_cfg(&certs.0, &pki);
+    let _k = kamailio(
+        "hardened",
+        "hardened.cfg",
+        "127.0.0.51",
+        5060,
+        &[
+            ("TLSPORT", "5061".into()),
+            ("TLSCFG", tls_cfg),
+            ("PIKE", "60".into()),
+        ],
+    );
+    let mut cfg = Config {
+        bind: Some(ip("127.0.0.61")),
+        domain: Some("hardened.sipsentry.test".into()),
+        ports: vec![
+            Port::Sip(Transport::Udp, 5060),
+            Port::Sip(Transport::Tcp, 5060),
+            Port::Sip(Transport::Tls, 5061),
+        ],
+        auth_test: true,
+        auth_extensions: vec!["2001".into(), "1001".into()],
+        auth_pause: Duration::from_millis(100),
+        auth: Some(("1001".into(), Secret("jiRqyfC5t2k0upo5".into()))),
+        ca_pem: Some(pki.ca_pem.clone().into_bytes()),
+        ..Config::default()
+    };
+    cfg.extensions = sipsentry_scan::parse_range("1000-1010,2000-2010", 100).unwrap();
+    // A gentle pace that stays under pike's 60 requests / 2 s, so every check runs; the burst
+    // at the end is what pike must cut.
+    cfg.pace.rate = 20.0;
+    cfg.burst = 200;
+    let rep = rt()
+        .block_on(scan_host("127.0.0.51", &cfg, None))
+        .expect("scan");
+    let above: Vec<_> = rep
+        .findings
+        .iter()
+        .filter(|f| f.severity > Severity::Info)
+        .collect();
+    assert!(
+        above.is_empty(),
+        "hardened profile produced {above:#?}\nnotes: {:?}",
+        rep.notes
+    );
+    assert!(
+        rep.extensions.is_empty(),
+        "uniform answers must not leak: {:?}",
+        rep.extensions
+    );
+    assert!(rep.weak_credentials.is_empty());
+    // The TLS listener was reached, verified against our CA, and answered OPTIONS inside TLS.
+    let tls = rep.services.iter().find(|s| s.transport == "tls").unwrap();
+    assert_eq!(tls.state, "open", "{tls:?}");
+    assert!(
+        tls.detail.as_deref().unwrap_or("").contains("OPTIONS: 200"),
+        "{tls:?}"
+    );
+    // The burst was throttled (pike), which is reported as a pass (note or SIP-SCAN-BLOCKED).
+    assert!(
+        rep.notes.iter().any(|n| n.contains("throttles")) || rep.blocked,
+        "burst not throttled: {:?}",
+        rep.notes
+    );
+}
