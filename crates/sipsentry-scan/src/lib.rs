@@ -227,7 +227,12 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             user_agent: DEFAULT_USER_AGENT.to_string(),
-            timers: Timers::with_t1(Duration::from_millis(500)),
+            // A probe waits at most 4 s (8*T1) for a final answer: a PBX answers in
+            // milliseconds or not at all, and timer F's 32 s would make sweeps crawl.
+            timers: Timers {
+                max_lifetime: Duration::from_secs(4),
+                ..Timers::with_t1(Duration::from_millis(500))
+            },
             pace: Pace::default(),
             bind: None,
             domain: None,
