@@ -17,7 +17,14 @@ fn rt() -> tokio::runtime::Runtime {
 }
 
 /// Scan only the TLS port of a Kamailio instance serving `pki`.
-fn scan_kamailio_tls(name: &str, ip_s: &str, src: &str, domain: &str, pki: &Pki, trust: bool) -> sipsentry_scan::HostReport {
+fn scan_kamailio_tls(
+    name: &str,
+    ip_s: &str,
+    src: &str,
+    domain: &str,
+    pki: &Pki,
+    trust: bool,
+) -> sipsentry_scan::HostReport {
     need_tls_module();
     let certs = TempDir::new(name);
     let tls_cfg = kamailio_tls_cfg(&certs.0, pki);
@@ -26,7 +33,11 @@ fn scan_kamailio_tls(name: &str, ip_s: &str, src: &str, domain: &str, pki: &Pki,
         "hardened.cfg",
         ip_s,
         5060,
-        &[("TLSPORT", "5061".into()), ("TLSCFG", tls_cfg), ("PIKE", "1000".into())],
+        &[
+            ("TLSPORT", "5061".into()),
+            ("TLSCFG", tls_cfg),
+            ("PIKE", "1000".into()),
+        ],
     );
     let cfg = Config {
         bind: Some(ip(src)),
@@ -40,11 +51,31 @@ fn scan_kamailio_tls(name: &str, ip_s: &str, src: &str, domain: &str, pki: &Pki,
 
 #[test]
 fn self_signed_certificate_is_reported() {
-    let pki = pki(&["tls.sipsentry.test"], None, (2025, 1, 1), (2035, 1, 1), true);
-    let rep = scan_kamailio_tls("selfsigned", "127.0.0.52", "127.0.0.62", "tls.sipsentry.test", &pki, false);
+    let pki = pki(
+        &["tls.sipsentry.test"],
+        None,
+        (2025, 1, 1),
+        (2035, 1, 1),
+        true,
+    );
+    let rep = scan_kamailio_tls(
+        "selfsigned",
+        "127.0.0.52",
+        "127.0.0.62",
+        "tls.sipsentry.test",
+        &pki,
+        false,
+    );
     let got = ids(&rep.findings);
-    assert!(got.contains(&"TLS-CERT-SELF-SIGNED".to_string()), "{got:?} {:?}", rep.services);
-    assert!(!got.contains(&"TLS-CERT-NAME-MISMATCH".to_string()), "{got:?}");
+    assert!(
+        got.contains(&"TLS-CERT-SELF-SIGNED".to_string()),
+        "{got:?} {:?}",
+        rep.services
+    );
+    assert!(
+        !got.contains(&"TLS-CERT-NAME-MISMATCH".to_string()),
+        "{got:?}"
+    );
     assert!(!got.contains(&"TLS-CERT-EXPIRED".to_string()), "{got:?}");
     // TLS 1.2+ only in tls.cfg: no legacy protocol.
     assert!(!got.contains(&"TLS-LEGACY-PROTOCOL".to_string()), "{got:?}");
@@ -52,9 +83,26 @@ fn self_signed_certificate_is_reported() {
 
 #[test]
 fn expired_certificate_is_reported() {
-    let pki = pki(&["tls.sipsentry.test"], None, (2020, 1, 1), (2021, 1, 1), false);
-    let rep = scan_kamailio_tls("expired", "127.0.0.53", "127.0.0.63", "tls.sipsentry.test", &pki, true);
-    let f = rep.findings.iter().find(|f| f.id == "TLS-CERT-EXPIRED").unwrap_or_else(|| panic!("{:?}", rep.findings));
+    let pki = pki(
+        &["tls.sipsentry.test"],
+        None,
+        (2020, 1, 1),
+        (2021, 1, 1),
+        false,
+    );
+    let rep = scan_kamailio_tls(
+        "expired",
+        "127.0.0.53",
+        "127.0.0.63",
+        "tls.sipsentry.test",
+        &pki,
+        true,
+    );
+    let f = rep
+        .findings
+        .iter()
+        .find(|f| f.id == "TLS-CERT-EXPIRED")
+        .unwrap_or_else(|| panic!("{:?}", rep.findings));
     assert_eq!(f.severity, sipsentry_report::Severity::High);
     assert!(f.evidence[0].contains("expired"), "{:?}", f.evidence);
     // Chained to the CA we trust: not "self-signed".
@@ -63,10 +111,33 @@ fn expired_certificate_is_reported() {
 
 #[test]
 fn wrong_name_and_wildcard_are_mismatches_per_rfc5922() {
-    let pki = pki(&["other.example.org", "*.sipsentry.test"], None, (2025, 1, 1), (2035, 1, 1), false);
-    let rep = scan_kamailio_tls("wrongname", "127.0.0.54", "127.0.0.64", "tls.sipsentry.test", &pki, true);
-    let f = rep.findings.iter().find(|f| f.id == "TLS-CERT-NAME-MISMATCH").unwrap_or_else(|| panic!("{:?}", rep.findings));
-    assert!(f.evidence.iter().any(|e| e.contains("DNS:*.sipsentry.test")), "{:?}", f.evidence);
+    let pki = pki(
+        &["other.example.org", "*.sipsentry.test"],
+        None,
+        (2025, 1, 1),
+        (2035, 1, 1),
+        false,
+    );
+    let rep = scan_kamailio_tls(
+        "wrongname",
+        "127.0.0.54",
+        "127.0.0.64",
+        "tls.sipsentry.test",
+        &pki,
+        true,
+    );
+    let f = rep
+        .findings
+        .iter()
+        .find(|f| f.id == "TLS-CERT-NAME-MISMATCH")
+        .unwrap_or_else(|| panic!("{:?}", rep.findings));
+    assert!(
+        f.evidence
+            .iter()
+            .any(|e| e.contains("DNS:*.sipsentry.test")),
+        "{:?}",
+        f.evidence
+    );
     assert!(!ids(&rep.findings).contains(&"TLS-CERT-SELF-SIGNED".to_string()));
 }
 
@@ -74,16 +145,29 @@ fn wrong_name_and_wildcard_are_mismatches_per_rfc5922() {
 fn openssl_server_accepting_tls1_0_is_reported() {
     let openssl = need("openssl", "openssl");
     let dir = TempDir::new("s_server");
-    let pki = pki(&["legacy.sipsentry.test"], None, (2025, 1, 1), (2035, 1, 1), false);
+    let pki = pki(
+        &["legacy.sipsentry.test"],
+        None,
+        (2025, 1, 1),
+        (2035, 1, 1),
+        false,
+    );
     std::fs::write(dir.0.join("cert.pem"), &pki.cert_pem).unwrap();
     std::fs::write(dir.0.join("key.pem"), &pki.key_pem).unwrap();
     let addr: SocketAddr = "127.0.0.55:5061".parse().unwrap();
     let mut cmd = Command::new(openssl);
-    cmd.args(["s_server", "-quiet", "-accept", "127.0.0.55:5061", "-cipher", "DEFAULT:@SECLEVEL=0"])
-        .arg("-cert")
-        .arg(dir.0.join("cert.pem"))
-        .arg("-key")
-        .arg(dir.0.join("key.pem"));
+    cmd.args([
+        "s_server",
+        "-quiet",
+        "-accept",
+        "127.0.0.55:5061",
+        "-cipher",
+        "DEFAULT:@SECLEVEL=0",
+    ])
+    .arg("-cert")
+    .arg(dir.0.join("cert.pem"))
+    .arg("-key")
+    .arg(dir.0.join("key.pem"));
     let _s = spawn("openssl s_server", cmd, dir, addr);
     let cfg = Config {
         bind: Some(ip("127.0.0.65")),
@@ -92,13 +176,19 @@ fn openssl_server_accepting_tls1_0_is_reported() {
         ca_pem: Some(pki.ca_pem.clone().into_bytes()),
         ..Config::default()
     };
-    let rep = rt().block_on(scan_host("127.0.0.55", &cfg, None)).expect("scan");
+    let rep = rt()
+        .block_on(scan_host("127.0.0.55", &cfg, None))
+        .expect("scan");
     let f = rep
         .findings
         .iter()
         .find(|f| f.id == "TLS-LEGACY-PROTOCOL")
         .unwrap_or_else(|| panic!("no legacy finding: {:?} {:?}", rep.findings, rep.notes));
-    assert!(f.evidence.iter().any(|e| e.starts_with("TLS 1.0 offered")), "{:?}", f.evidence);
+    assert!(
+        f.evidence.iter().any(|e| e.starts_with("TLS 1.0 offered")),
+        "{:?}",
+        f.evidence
+    );
     assert!(!ids(&rep.findings).contains(&"TLS-CERT-NAME-MISMATCH".to_string()));
 }
 
@@ -107,16 +197,29 @@ fn openssl_server_with_null_cipher_is_reported() {
     // OpenSSL 3 in Debian has no RC4/3DES any more; NULL suites are still there at level 0.
     let openssl = need("openssl", "openssl");
     let dir = TempDir::new("s_server_null");
-    let pki = pki(&["null.sipsentry.test"], None, (2025, 1, 1), (2035, 1, 1), false);
+    let pki = pki(
+        &["null.sipsentry.test"],
+        None,
+        (2025, 1, 1),
+        (2035, 1, 1),
+        false,
+    );
     std::fs::write(dir.0.join("cert.pem"), &pki.cert_pem).unwrap();
     std::fs::write(dir.0.join("key.pem"), &pki.key_pem).unwrap();
     let addr: SocketAddr = "127.0.0.56:5061".parse().unwrap();
     let mut cmd = Command::new(openssl);
-    cmd.args(["s_server", "-quiet", "-accept", "127.0.0.56:5061", "-cipher", "eNULL:@SECLEVEL=0"])
-        .arg("-cert")
-        .arg(dir.0.join("cert.pem"))
-        .arg("-key")
-        .arg(dir.0.join("key.pem"));
+    cmd.args([
+        "s_server",
+        "-quiet",
+        "-accept",
+        "127.0.0.56:5061",
+        "-cipher",
+        "eNULL:@SECLEVEL=0",
+    ])
+    .arg("-cert")
+    .arg(dir.0.join("cert.pem"))
+    .arg("-key")
+    .arg(dir.0.join("key.pem"));
     let _s = spawn("openssl s_server (NULL)", cmd, dir, addr);
     let cfg = Config {
         bind: Some(ip("127.0.0.64")),
@@ -125,7 +228,9 @@ fn openssl_server_with_null_cipher_is_reported() {
         ca_pem: Some(pki.ca_pem.clone().into_bytes()),
         ..Config::default()
     };
-    let rep = rt().block_on(scan_host("127.0.0.56", &cfg, None)).expect("scan");
+    let rep = rt()
+        .block_on(scan_host("127.0.0.56", &cfg, None))
+        .expect("scan");
     let f = rep
         .findings
         .iter()
