@@ -207,7 +207,8 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    fn new(provider: Arc<rustls::crypto::CryptoProvider>) -> Self {
+    /// A recorder using `provider` for handshake signatures.
+    pub fn new(provider: Arc<rustls::crypto::CryptoProvider>) -> Self {
         Recorder {
             provider,
             chain: Mutex::new(Vec::new()),
