@@ -131,8 +131,9 @@ pub fn kamailio(name: &str, template: &str, ip: &str, port: u16, subs: &[(&str, 
     let bin = need("kamailio", "kamailio");
     let dir = TempDir::new(name);
     let tpl = std::fs::read_to_string(
+        // Works from this crate and from the CLI crate, which includes this module by path.
         Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/kamailio")
+            .join("../sipsentry-scan/tests/kamailio")
             .join(template),
     )
     .expect("read kamailio template");
