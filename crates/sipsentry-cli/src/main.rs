@@ -79,7 +79,7 @@ enum Command {
     ///   sipsentry scan --auth-test --auth-extensions 2001-2005 --wordlist top100.txt 192.0.2.10:5060
     ///   sipsentry scan --format sarif --fail-on high --domain sip.example.com 192.0.2.0/28
     #[command(verbatim_doc_comment)]
-    Scan(scan::Args),
+    Scan(Box<scan::Args>),
 }
 
 /// Output format shared by the commands.

@@ -771,9 +771,9 @@ impl Ctx<'_, '_> {
         let second = second.header(aname, &value);
         let o2 = s.one(Job::plain(second.clone())).await?;
         match o2.final_response {
-            Some(r2) if (200..300).contains(&r2.status) => {
-                Ok(AuthAttempt::Accepted { replay: second })
-            }
+            Some(r2) if (200..300).contains(&r2.status) => Ok(AuthAttempt::Accepted {
+                replay: Box::new(second),
+            }),
             Some(r2) => Ok(AuthAttempt::Refused(r2.status)),
             None => Ok(AuthAttempt::NoAnswer),
         }
@@ -968,7 +968,7 @@ enum AuthAttempt {
     NoAnswer,
     NoChallenge(u16),
     Refused(#[allow(dead_code)] u16),
-    Accepted { replay: Request },
+    Accepted { replay: Box<Request> },
 }
 
 #[cfg(test)]

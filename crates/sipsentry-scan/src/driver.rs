@@ -547,10 +547,12 @@ impl Session {
                     progress(done_count, total);
                 }
             }
-            // Drop finished transactions; a main one whose job was abandoned goes too.
+            // Drop finished transactions; a main one whose job was abandoned (cancelled and
+            // never answered) goes too, but a completed one lingers to absorb retransmissions.
             active.retain(|_, a| {
-                !a.txn.is_terminated()
-                    && !(a.main && done[a.job] && a.txn.state() != crate::txn::State::Completed)
+                let abandoned =
+                    a.main && done[a.job] && a.txn.state() != crate::txn::State::Completed;
+                !a.txn.is_terminated() && !abandoned
             });
             let aux_busy = active
                 .values()

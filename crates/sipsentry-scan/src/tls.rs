@@ -146,7 +146,7 @@ pub fn parse_answer(buf: &[u8]) -> HelloAnswer {
     }
     match buf[0] {
         21 => HelloAnswer::Alert(buf[5], buf[6]),
-        22 if buf.len() >= 5 + 4 + 2 + 32 + 1 && buf[5] == 2 => {
+        22 if buf.len() > 5 + 4 + 2 + 32 && buf[5] == 2 => {
             let version = u16::from_be_bytes([buf[9], buf[10]]);
             let sid_len = usize::from(buf[5 + 4 + 2 + 32]);
             let at = 5 + 4 + 2 + 32 + 1 + sid_len;
@@ -540,7 +540,7 @@ pub async fn check_ports(
         let tried: Vec<String> = ports.iter().map(|p| p.to_string()).collect();
         rep.findings.push(finding(
             "TLS-MISSING",
-            &format!("{domain}"),
+            domain,
             vec![format!(
                 "SIP answers in clear text, but no TLS listener answered on {}",
                 if tried.is_empty() {
