@@ -996,3 +996,15 @@ mod tests {
         assert!(l.len() <= 12);
     }
 }
+
+#[cfg(test)]
+mod doc_tests {
+    #[test]
+    fn every_finding_id_is_documented_in_docs_scan_md() {
+        let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/scan.md"))
+            .expect("docs/scan.md");
+        for m in super::CATALOGUE {
+            assert!(doc.contains(&format!("### `{}`", m.id)), "{} missing from docs/scan.md", m.id);
+        }
+    }
+}
