@@ -80,6 +80,12 @@ pub const CATALOGUE: &[Meta] = &[
     Meta { id: "TLS-CERT-NAME-MISMATCH", severity: Severity::Medium, title: "TLS certificate does not name the SIP domain (RFC 5922)",
         control: "Server identity per RFC 5922 (SAN URI sip:domain or dNSName, no wildcards)",
         remediation: "Issue the certificate with a subjectAltName for the SIP domain (dNSName and/or URI sip:<domain>)." },
+    Meta { id: "SRTP-NOT-ENFORCED", severity: Severity::Medium, title: "Calls are accepted without SRTP (RTP/AVP-only offer accepted)",
+        control: "Encrypt media (SRTP, RFC 3711) and refuse clear-text RTP offers",
+        remediation: "Require SRTP on every endpoint (Asterisk PJSIP `media_encryption=sdes` or `dtls` with `media_encryption_optimistic=no`, FreeSWITCH `rtp_secure_media=mandatory`, 3CX: enforce SRTP on extensions) and answer RTP/AVP-only offers with 488." },
+    Meta { id: "NET-PRIVATE-ADDRESS-LEAK", severity: Severity::Low, title: "Responses reveal private (internal) addresses",
+        control: "Topology hiding at the network edge",
+        remediation: "Configure the PBX's external address / NAT settings (Asterisk `external_media_address`/`external_signaling_address`, FreeSWITCH `ext-sip-ip`/`ext-rtp-ip`, 3CX public IP) or put an SBC with topology hiding in front; disable the router's SIP ALG." },
     Meta { id: "MGMT-EXPOSED", severity: Severity::High, title: "Management interface reachable from this vantage point",
         control: "Management planes only on an admin network/VPN",
         remediation: "Firewall the management port (3CX console / setup wizard, Asterisk AMI/ARI, FreeSWITCH ESL) to the admin network or bind it to localhost." },
@@ -475,6 +481,12 @@ impl Ctx<'_, '_> {
         if !self.rep.blocked {
             self.digest_weak(s, creds.first()).await?;
         }
+        if let Some(c) = creds.first() {
+            if !self.rep.blocked {
+                self.srtp(s, c).await?;
+            }
+        }
+        self.private_leaks(&options);
         // Fingerprint last: by now we have seen challenges and error responses too.
         let mut all: Vec<&Response> = vec![&options];
         all.extend(self.seen.iter());
@@ -835,6 +847,153 @@ impl Ctx<'_, '_> {
         Ok(found)
     }
 
+    /// SRTP-NOT-ENFORCED: an authenticated INVITE offering only RTP/AVP is accepted.
+    async fn srtp(&mut self, s: &mut Session, creds: &(String, Secret)) -> Result<(), ScanError> {
+        let (user, pw) = creds;
+        let callee = self
+            .config
+            .srtp_callee
+            .clone()
+            .or_else(|| self.rep.extensions.iter().find(|e| *e != user).cloned())
+            .unwrap_or_else(|| user.clone());
+        let mut first = self.req(s, "INVITE", &callee);
+        first.from = self.uri(user);
+        let o = s.one(Job::plain(first.clone())).await?;
+        let Some(r) = o.final_response else {
+            return Ok(());
+        };
+        let (hname, aname) = match r.status {
+            401 => (HeaderName::WwwAuthenticate, "Authorization"),
+            407 => (HeaderName::ProxyAuthenticate, "Proxy-Authorization"),
+            _ => {
+                self.rep.notes.push(format!(
+                    "SRTP check: INVITE to {callee} as {user} answered {} {} before any challenge",
+                    r.status, r.reason
+                ));
+                return Ok(());
+            }
+        };
+        let msg = r.message();
+        let Some(ch) = msg
+            .headers_named(hname)
+            .filter_map(|h| Challenge::parse(h.value).ok())
+            .find(|c| c.algorithm().is_supported())
+        else {
+            return Ok(());
+        };
+        let second = first.next();
+        let body = second
+            .body
+            .as_ref()
+            .map(|(_, b)| b.clone())
+            .unwrap_or_default();
+        let cnonce = token(16);
+        let Ok(value) = build_authorization(
+            &ch,
+            &AuthorizationRequest {
+                username: user,
+                password: pw.0.as_bytes(),
+                method: "INVITE",
+                uri: &second.uri,
+                body: Some(&body),
+                cnonce: &cnonce,
+                nc: 1,
+            },
+        ) else {
+            return Ok(());
+        };
+        let job = Job {
+            request: second.header(aname, &value),
+            policy: InvitePolicy::Cancel {
+                min_status: 180,
+                after: self.config.timers.t1 * 4,
+            },
+        };
+        let o = s.one(job).await?;
+        let accepted: Vec<String> = o
+            .provisional
+            .iter()
+            .filter(|p| p.status > 100)
+            .chain(
+                o.final_response
+                    .iter()
+                    .filter(|f| (200..300).contains(&f.status)),
+            )
+            .map(|p| format!("{} {}", p.status, p.reason))
+            .collect();
+        if !accepted.is_empty() {
+            self.rep.findings.push(finding(
+                "SRTP-NOT-ENFORCED",
+                &self.label,
+                vec![
+                    format!(
+                        "authenticated INVITE from {user} to {callee} offering only RTP/AVP (no SRTP, no crypto) -> {}",
+                        accepted.join(", ")
+                    ),
+                    "the probe CANCELled / hung up at once; no media was sent".into(),
+                ],
+            ));
+        } else if let Some(f) = &o.final_response {
+            self.rep.notes.push(format!(
+                "SRTP check: RTP/AVP-only INVITE refused with {} {}",
+                f.status, f.reason
+            ));
+        }
+        Ok(())
+    }
+
+    /// Private addresses in what a public-facing server tells us (Contact, Record-Route,
+    /// SDP c=/o=): topology leaks, often a SIP ALG or a NAT misconfiguration.
+    fn private_leaks(&mut self, options: &Response) {
+        let target_private = self
+            .label
+            .rsplit_once(':')
+            .and_then(|(l, _)| l.split_once(':'))
+            .and_then(|(_, ip)| ip.parse::<IpAddr>().ok())
+            .is_some_and(is_internal);
+        if target_private && !self.config.report_private_on_private {
+            return;
+        }
+        let mut ev = std::collections::BTreeSet::new();
+        for r in std::iter::once(options).chain(self.seen.iter()).take(80) {
+            let m = r.message();
+            // Via is left out: in a response it is our own, echoed.
+            for (name, hn) in [
+                ("Contact", HeaderName::Contact),
+                ("Record-Route", HeaderName::RecordRoute),
+            ] {
+                for h in m.headers_named(hn) {
+                    for ip in private_ips(&String::from_utf8_lossy(h.value)) {
+                        ev.insert(format!(
+                            "{name} of a {} response names private address {ip}",
+                            r.status
+                        ));
+                    }
+                }
+            }
+            let body = String::from_utf8_lossy(m.body());
+            for line in body
+                .lines()
+                .filter(|l| l.starts_with("c=") || l.starts_with("o="))
+            {
+                for ip in private_ips(line) {
+                    ev.insert(format!(
+                        "SDP `{}` of a {} response names private address {ip}",
+                        &line[..2],
+                        r.status
+                    ));
+                }
+            }
+        }
+        if !ev.is_empty() {
+            self.rep.findings.push(finding(
+                "NET-PRIVATE-ADDRESS-LEAK",
+                &self.label,
+                ev.into_iter().take(20).collect(),
+            ));
+        }
+    }
+
     async fn digest_weak(
         &mut self,
         s: &mut Session,
@@ -964,6 +1123,43 @@ impl Ctx<'_, '_> {
     }
 }
 
+/// RFC 1918, RFC 6598 (CGNAT), unique-local and link-local addresses: what must not leak
+/// from a PBX reachable from outside. Loopback is not "private" here (it is where the tests run).
+pub fn is_internal(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            v4.is_private() || v4.is_link_local() || (o[0] == 100 && (64..128).contains(&o[1]))
+        }
+        IpAddr::V6(v6) => {
+            let s = v6.segments()[0];
+            (s & 0xfe00) == 0xfc00 || (s & 0xffc0) == 0xfe80
+        }
+    }
+}
+
+/// Internal addresses written in `text` (dotted quads and bracketed IPv6).
+pub fn private_ips(text: &str) -> Vec<IpAddr> {
+    let mut out = Vec::new();
+    for tok in text.split(|c: char| !(c.is_ascii_hexdigit() || c == '.' || c == ':')) {
+        let tok = tok.trim_matches(|c| c == ':' || c == '.');
+        let cand = tok
+            .rsplit_once(':')
+            .filter(|(h, _)| h.contains('.'))
+            .map(|(h, _)| h)
+            .unwrap_or(tok);
+        if let Ok(ip) = cand.parse::<IpAddr>() {
+            if is_internal(ip) && !out.contains(&ip) {
+                out.push(ip);
+            }
+        }
+        if out.len() >= 8 {
+            break;
+        }
+    }
+    out
+}
+
 enum AuthAttempt {
     NoAnswer,
     NoChallenge(u16),
@@ -1001,10 +1197,15 @@ mod tests {
 mod doc_tests {
     #[test]
     fn every_finding_id_is_documented_in_docs_scan_md() {
-        let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/scan.md"))
-            .expect("docs/scan.md");
+        let doc =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/scan.md"))
+                .expect("docs/scan.md");
         for m in super::CATALOGUE {
-            assert!(doc.contains(&format!("### `{}`", m.id)), "{} missing from docs/scan.md", m.id);
+            assert!(
+                doc.contains(&format!("### `{}`", m.id)),
+                "{} missing from docs/scan.md",
+                m.id
+            );
         }
     }
 }

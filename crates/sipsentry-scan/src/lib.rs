@@ -221,6 +221,10 @@ pub struct Config {
     pub connect_timeout: Duration,
     /// Days before expiry that count as "expiring soon".
     pub expiry_warn_days: i64,
+    /// Extension called by the SRTP check (default: an enumerated one).
+    pub srtp_callee: Option<String>,
+    /// Report private addresses even when the target itself is on a private network.
+    pub report_private_on_private: bool,
 }
 
 impl Default for Config {
@@ -256,6 +260,8 @@ impl Default for Config {
             ca_pem: None,
             connect_timeout: Duration::from_secs(2),
             expiry_warn_days: 30,
+            srtp_callee: None,
+            report_private_on_private: false,
         }
     }
 }

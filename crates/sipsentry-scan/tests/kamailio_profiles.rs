@@ -47,6 +47,8 @@ fn weak_profile_every_planted_weakness_is_found() {
         "SIP-DIGEST-WEAK",
         "SIP-NO-RATE-LIMIT",
         "TLS-MISSING",
+        "SRTP-NOT-ENFORCED",
+        "NET-PRIVATE-ADDRESS-LEAK",
     ] {
         assert!(
             got.iter().any(|g| g == id),
@@ -92,6 +94,15 @@ fn weak_profile_every_planted_weakness_is_found() {
     assert!(dw.evidence.iter().any(|e| e.contains("MD5")));
     assert!(dw.evidence.iter().any(|e| e.contains("replaying")));
     assert!(!rep.blocked);
+    let leak = rep
+        .findings
+        .iter()
+        .find(|f| f.id == "NET-PRIVATE-ADDRESS-LEAK")
+        .unwrap();
+    assert!(
+        leak.evidence.iter().any(|e| e.contains("192.168.10.5")),
+        "{leak:?}"
+    );
 }
 
 #[test]
@@ -162,6 +173,14 @@ fn hardened_profile_reports_nothing_above_info() {
     assert!(
         tls.detail.as_deref().unwrap_or("").contains("OPTIONS: 200"),
         "{tls:?}"
+    );
+    // Authenticated RTP/AVP-only call refused.
+    assert!(
+        rep.notes
+            .iter()
+            .any(|n| n.contains("RTP/AVP-only INVITE refused with 488")),
+        "{:?}",
+        rep.notes
     );
     // The burst was throttled (pike), which is reported as a pass (note or SIP-SCAN-BLOCKED).
     assert!(
