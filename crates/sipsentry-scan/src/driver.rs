@@ -564,6 +564,18 @@ impl Session {
                 break;
             }
 
+            // Transactions created above (CANCEL, BYE, ACK re-sends) go out before we sleep.
+            for a in active.values_mut() {
+                while let Some(bytes) = a.txn.poll_transmit() {
+                    self.packets_sent += 1;
+                    if let Err(e) = self.wire.send(&bytes).await {
+                        if e.kind() != std::io::ErrorKind::ConnectionRefused {
+                            return Err(ScanError::Io(e));
+                        }
+                    }
+                }
+            }
+
             // Sleep until the next timer, a new start slot, or a message.
             let mut wake = active.values().filter_map(|a| a.txn.poll_timeout()).min();
             let mut consider = |t: Instant| {

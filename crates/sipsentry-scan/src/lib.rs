@@ -24,6 +24,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod alg;
 pub mod checks;
 pub mod driver;
 pub mod fingerprint;
