@@ -41,7 +41,7 @@ pub struct Args {
     /// asterisk (+5038 AMI, 8088/8089 HTTP), freeswitch (+5080, 8021 ESL), sip (5060/5061 only).
     #[arg(long, default_value = "3cx")]
     profile: String,
-    /// Explicit ports instead of the profile: udp:5060,tcp:5060,tls:5061,http:5000,https:5001,ami:5038,esl:8021.
+    /// Explicit ports instead of the profile: udp:5060,tcp:5060,tls:5061,ws:8080,wss:8443,http:5000,https:5001,ami:5038,esl:8021.
     #[arg(long, value_name = "LIST")]
     ports: Option<String>,
     /// New SIP requests per second (gentle by default).
@@ -136,11 +136,15 @@ fn parse_ports(spec: &str) -> Result<Vec<Port>> {
             "udp" => Port::Sip(Transport::Udp, port),
             "tcp" => Port::Sip(Transport::Tcp, port),
             "tls" => Port::Sip(Transport::Tls, port),
+            "ws" => Port::Sip(Transport::Ws, port),
+            "wss" => Port::Sip(Transport::Wss, port),
             "http" => Port::Http { port, tls: false },
             "https" => Port::Http { port, tls: true },
             "ami" => Port::Ami(port),
             "esl" => Port::Esl(port),
-            k => bail!("port {item:?}: unknown kind {k:?} (udp, tcp, tls, http, https, ami, esl)"),
+            k => bail!(
+                "port {item:?}: unknown kind {k:?} (udp, tcp, tls, ws, wss, http, https, ami, esl)"
+            ),
         });
     }
     Ok(v)

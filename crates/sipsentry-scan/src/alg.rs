@@ -27,7 +27,12 @@ pub const MAX_REFLECT: usize = 16 * 1024;
 
 /// The reflector's answer to `received` from `source`: `200 OK` (or nothing for ACK and for
 /// anything that is not a SIP request).
-pub fn reflect_response(received: &[u8], source: SocketAddr, local: SocketAddr, transport: Transport) -> Option<Vec<u8>> {
+pub fn reflect_response(
+    received: &[u8],
+    source: SocketAddr,
+    local: SocketAddr,
+    transport: Transport,
+) -> Option<Vec<u8>> {
     if received.len() > MAX_REFLECT {
         return None;
     }
@@ -46,7 +51,11 @@ pub fn reflect_response(received: &[u8], source: SocketAddr, local: SocketAddr, 
         out.extend_from_slice(h.value);
         out.extend_from_slice(b"\r\n");
     }
-    for (name, hn) in [("From", HeaderName::From), ("Call-ID", HeaderName::CallId), ("CSeq", HeaderName::CSeq)] {
+    for (name, hn) in [
+        ("From", HeaderName::From),
+        ("Call-ID", HeaderName::CallId),
+        ("CSeq", HeaderName::CSeq),
+    ] {
         let v = m.header_value(hn)?;
         out.extend_from_slice(format!("{name}: ").as_bytes());
         out.extend_from_slice(v);
@@ -133,8 +142,12 @@ pub fn diff(sent: &[u8], received: &[u8]) -> Vec<String> {
     let a = Message::parse(sent);
     let b = Message::parse(received);
     let mut out = Vec::new();
-    let ra = a.request_uri_raw().map(|u| String::from_utf8_lossy(u).into_owned());
-    let rb = b.request_uri_raw().map(|u| String::from_utf8_lossy(u).into_owned());
+    let ra = a
+        .request_uri_raw()
+        .map(|u| String::from_utf8_lossy(u).into_owned());
+    let rb = b
+        .request_uri_raw()
+        .map(|u| String::from_utf8_lossy(u).into_owned());
     if ra != rb {
         out.push(format!("Request-URI: sent {ra:?}, received {rb:?}"));
     }
@@ -157,11 +170,19 @@ pub fn diff(sent: &[u8], received: &[u8]) -> Vec<String> {
             out.push(format!("SDP: sent {l:?}, received {r:?}"));
         }
         if x.len() != y.len() {
-            out.push(format!("SDP: {} c=/o=/m= lines sent, {} received", x.len(), y.len()));
+            out.push(format!(
+                "SDP: {} c=/o=/m= lines sent, {} received",
+                x.len(),
+                y.len()
+            ));
         }
     }
     if a.body().len() != b.body().len() {
-        out.push(format!("body length: sent {}, received {}", a.body().len(), b.body().len()));
+        out.push(format!(
+            "body length: sent {}, received {}",
+            a.body().len(),
+            b.body().len()
+        ));
     }
     out
 }
@@ -180,10 +201,22 @@ pub struct AlgReport {
 }
 
 /// Send an INVITE through whatever sits between us and `reflector` over `transports`.
-pub async fn alg_check(reflector: SocketAddr, transports: &[Transport], config: &Config) -> Result<AlgReport, ScanError> {
+pub async fn alg_check(
+    reflector: SocketAddr,
+    transports: &[Transport],
+    config: &Config,
+) -> Result<AlgReport, ScanError> {
     let mut rep = AlgReport::default();
     for &t in transports {
-        let mut s = match driver::connect(t, reflector, config.bind, config.timers, config.connect_timeout).await {
+        let mut s = match driver::connect(
+            t,
+            reflector,
+            config.bind,
+            config.timers,
+            config.connect_timeout,
+        )
+        .await
+        {
             Ok(s) => s,
             Err(_) => {
                 rep.unanswered.push(t);
@@ -191,7 +224,11 @@ pub async fn alg_check(reflector: SocketAddr, transports: &[Transport], config: 
             }
         };
         let local = s.local();
-        let mut r = s.request("INVITE", &format!("sip:reflector@{reflector}"), &config.user_agent);
+        let mut r = s.request(
+            "INVITE",
+            &format!("sip:reflector@{reflector}"),
+            &config.user_agent,
+        );
         r.from = format!("sip:alg-check@{}", local.ip());
         let ipv = if local.is_ipv4() { "IP4" } else { "IP6" };
         let sdp = format!(
@@ -204,7 +241,10 @@ pub async fn alg_check(reflector: SocketAddr, transports: &[Transport], config: 
         let o = s
             .one(Job {
                 request: r,
-                policy: InvitePolicy::Cancel { min_status: 180, after: Duration::from_secs(1) },
+                policy: InvitePolicy::Cancel {
+                    min_status: 180,
+                    after: Duration::from_secs(1),
+                },
             })
             .await?;
         let Some(resp) = o.final_response.filter(|f| f.status == 200) else {
@@ -213,7 +253,8 @@ pub async fn alg_check(reflector: SocketAddr, transports: &[Transport], config: 
         };
         let m = resp.message();
         if let Some(src) = m.header_raw(b"X-Reflector-Source") {
-            rep.seen_as.push((t, String::from_utf8_lossy(src.value).into_owned()));
+            rep.seen_as
+                .push((t, String::from_utf8_lossy(src.value).into_owned()));
         }
         let d = diff(&sent, m.body());
         if !d.is_empty() {
@@ -227,7 +268,8 @@ pub async fn alg_check(reflector: SocketAddr, transports: &[Transport], config: 
                 ev.push(format!("{}: {line}", t.as_str()));
             }
         }
-        rep.findings.push(finding("NET-SIP-ALG", &format!("path to {reflector}"), ev));
+        rep.findings
+            .push(finding("NET-SIP-ALG", &format!("path to {reflector}"), ev));
     }
     Ok(rep)
 }
@@ -243,13 +285,21 @@ From: <sip:a@192.168.1.20>;tag=1\r\nTo: <sip:r@198.51.100.2>\r\nCall-ID: x\r\nCS
 Contact: <sip:a@192.168.1.20:5060>\r\nMax-Forwards: 70\r\nContent-Type: application/sdp\r\nContent-Length: 24\r\n\r\n\
 c=IN IP4 192.168.1.20\r\n";
         let src: SocketAddr = "203.0.113.9:40000".parse().unwrap();
-        let resp = reflect_response(req, src, "198.51.100.2:5060".parse().unwrap(), Transport::Udp).unwrap();
+        let resp = reflect_response(
+            req,
+            src,
+            "198.51.100.2:5060".parse().unwrap(),
+            Transport::Udp,
+        )
+        .unwrap();
         let m = Message::parse(&resp);
         assert_eq!(m.status(), Some(200));
         assert_eq!(m.body(), &req[..]);
         assert!(m.header_raw(b"X-Reflector-Source").is_some());
         assert!(diff(req, m.body()).is_empty());
-        let rewritten = String::from_utf8_lossy(req).replace("192.168.1.20", "203.0.113.9").replace("Content-Length: 24", "Content-Length: 23");
+        let rewritten = String::from_utf8_lossy(req)
+            .replace("192.168.1.20", "203.0.113.9")
+            .replace("Content-Length: 24", "Content-Length: 23");
         let d = diff(req, rewritten.as_bytes());
         assert!(d.iter().any(|l| l.starts_with("Via:")));
         assert!(d.iter().any(|l| l.starts_with("Contact:")));

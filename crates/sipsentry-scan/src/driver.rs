@@ -28,6 +28,18 @@ enum Wire {
         io: Box<dyn Io>,
         framer: StreamFramer,
     },
+    /// RFC 7118: one SIP message per WebSocket frame.
+    Ws {
+        io: Box<dyn Io>,
+        buf: Vec<u8>,
+        partial: Vec<u8>,
+    },
+}
+
+fn mask() -> [u8; 4] {
+    let mut m = [0u8; 4];
+    rand::Rng::fill(&mut rand::thread_rng(), &mut m[..]);
+    m
 }
 
 impl Wire {
@@ -35,6 +47,7 @@ impl Wire {
         match self {
             Wire::Udp(s) => s.send(bytes).await.map(|_| ()),
             Wire::Stream { io, .. } => io.write_all(bytes).await,
+            Wire::Ws { io, .. } => io.write_all(&crate::ws::encode_frame(bytes, mask())).await,
         }
     }
 
@@ -63,6 +76,50 @@ impl Wire {
                     ));
                 }
                 framer.push(&buf[..n]);
+            },
+            Wire::Ws { io, buf, partial } => loop {
+                loop {
+                    match crate::ws::decode_frame(buf) {
+                        Ok(Some((frame, used))) => {
+                            buf.drain(..used);
+                            match frame {
+                                crate::ws::Frame::Data(fin, data) => {
+                                    if partial.len() + data.len() > crate::ws::MAX_FRAME {
+                                        partial.clear();
+                                        continue;
+                                    }
+                                    partial.extend_from_slice(&data);
+                                    if fin {
+                                        return Ok(std::mem::take(partial));
+                                    }
+                                }
+                                crate::ws::Frame::Ping(p) => {
+                                    io.write_all(&crate::ws::pong(&p, mask())).await?;
+                                }
+                                crate::ws::Frame::Pong => {}
+                                crate::ws::Frame::Close => {
+                                    return Err(std::io::Error::new(
+                                        std::io::ErrorKind::ConnectionAborted,
+                                        "websocket closed by peer",
+                                    ));
+                                }
+                            }
+                        }
+                        Ok(None) => break,
+                        Err(e) => {
+                            return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, e));
+                        }
+                    }
+                }
+                let mut chunk = [0u8; 16_384];
+                let n = io.read(&mut chunk).await?;
+                if n == 0 {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::ConnectionAborted,
+                        "peer closed the connection",
+                    ));
+                }
+                buf.extend_from_slice(&chunk[..n]);
             },
         }
     }
@@ -222,6 +279,27 @@ pub async fn connect(
                 packets_sent: 0,
             })
         }
+        Transport::Ws | Transport::Wss => {
+            let stream = tcp_connect(remote, bind, connect_timeout).await?;
+            let local = stream.local_addr().map_err(ScanError::Io)?;
+            let io: Box<dyn Io> = if transport == Transport::Wss {
+                Box::new(
+                    crate::tls::connect_unverified(stream, remote, None, connect_timeout).await?,
+                )
+            } else {
+                Box::new(stream)
+            };
+            Session::websocket(
+                io,
+                local,
+                remote,
+                transport,
+                timers,
+                connect_timeout,
+                user_agent_default(),
+            )
+            .await
+        }
         Transport::Tcp | Transport::Tls => {
             let stream = tcp_connect(remote, bind, connect_timeout).await?;
             let local = stream.local_addr().map_err(ScanError::Io)?;
@@ -268,7 +346,59 @@ struct Active {
     main: bool,
 }
 
+fn user_agent_default() -> &'static str {
+    crate::DEFAULT_USER_AGENT
+}
+
 impl Session {
+    /// Open SIP over WebSocket on an established stream: RFC 6455 handshake with the `sip`
+    /// subprotocol, checked (status 101, accept key, subprotocol).
+    pub async fn websocket(
+        mut io: Box<dyn Io>,
+        local: SocketAddr,
+        remote: SocketAddr,
+        transport: Transport,
+        timers: Timers,
+        timeout: Duration,
+        user_agent: &str,
+    ) -> Result<Session, ScanError> {
+        let key = crate::ws::new_key();
+        let host = remote.to_string();
+        io.write_all(&crate::ws::handshake_request(&host, "/", &key, user_agent))
+            .await
+            .map_err(ScanError::Io)?;
+        let mut head = Vec::new();
+        let mut chunk = [0u8; 1024];
+        let until = tokio::time::Instant::now() + timeout;
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            if head.len() > 16_384 {
+                return Err(ScanError::Invalid(
+                    "websocket handshake answer too long".into(),
+                ));
+            }
+            match tokio::time::timeout_at(until, io.read(&mut chunk)).await {
+                Ok(Ok(n)) if n > 0 => head.extend_from_slice(&chunk[..n]),
+                _ => return Err(ScanError::Invalid("no websocket handshake answer".into())),
+            }
+        }
+        let end = head.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or(0) + 4;
+        crate::ws::check_handshake(&head[..end], &key)
+            .map_err(|e| ScanError::Invalid(format!("websocket: {e}")))?;
+        let rest = head[end..].to_vec();
+        Ok(Session {
+            wire: Wire::Ws {
+                io,
+                buf: rest,
+                partial: Vec::new(),
+            },
+            local,
+            remote,
+            transport,
+            timers,
+            packets_sent: 0,
+        })
+    }
+
     /// Wrap an established stream (TCP or TLS).
     pub fn from_stream(
         io: Box<dyn Io>,
@@ -623,7 +753,7 @@ impl Session {
                         }
                         Err(e) => {
                             // Stream closed: every open transaction ends unanswered.
-                            if matches!(self.wire, Wire::Stream { .. }) {
+                            if matches!(self.wire, Wire::Stream { .. } | Wire::Ws { .. }) {
                                 for (i, d) in done.iter_mut().enumerate() {
                                     if !*d && started_at[i].is_some() {
                                         *d = true;

@@ -32,6 +32,7 @@ pub mod mgmt;
 pub mod msg;
 pub mod tls;
 pub mod txn;
+pub mod ws;
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;

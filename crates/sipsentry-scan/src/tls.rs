@@ -363,6 +363,36 @@ pub fn analyse_cert(der: &[u8], domain: &str, now_unix: i64) -> Option<CertVerdi
     Some(v)
 }
 
+/// A TLS session that records instead of verifying the certificate (for WSS and HTTPS probes:
+/// we look at the service, we do not trust it; the certificate checks are made separately).
+pub async fn connect_unverified(
+    tcp: tokio::net::TcpStream,
+    remote: SocketAddr,
+    sni: Option<&str>,
+    timeout: Duration,
+) -> Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>, crate::ScanError> {
+    let verifier = Arc::new(Recorder::new(provider()));
+    let cfg = rustls::ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| crate::ScanError::Tls(e.to_string()))?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth();
+    let name = sni
+        .and_then(|n| ServerName::try_from(n.to_string()).ok())
+        .unwrap_or_else(|| ServerName::IpAddress(remote.ip().into()));
+    match tokio::time::timeout(
+        timeout * 2,
+        tokio_rustls::TlsConnector::from(Arc::new(cfg)).connect(name, tcp),
+    )
+    .await
+    {
+        Ok(Ok(s)) => Ok(s),
+        Ok(Err(e)) => Err(crate::ScanError::Tls(e.to_string())),
+        Err(_) => Err(crate::ScanError::Tls("handshake timed out".into())),
+    }
+}
+
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }

@@ -26,7 +26,13 @@ fn rewrite_request(msg: &[u8], inside: &str, outside: &str) -> Vec<u8> {
         .collect();
     let body: Vec<String> = body
         .split("\r\n")
-        .map(|l| if l.starts_with("c=") || l.starts_with("o=") { l.replace(inside, outside) } else { l.to_string() })
+        .map(|l| {
+            if l.starts_with("c=") || l.starts_with("o=") {
+                l.replace(inside, outside)
+            } else {
+                l.to_string()
+            }
+        })
         .collect();
     format!("{}\r\n\r\n{}", head.join("\r\n"), body.join("\r\n")).into_bytes()
 }
@@ -36,12 +42,23 @@ fn rewrite_response(msg: &[u8], inside: &str, outside: &str) -> Vec<u8> {
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let head: Vec<String> = head
         .split("\r\n")
-        .map(|l| if l.starts_with("Via:") { l.replace(outside, inside) } else { l.to_string() })
+        .map(|l| {
+            if l.starts_with("Via:") {
+                l.replace(outside, inside)
+            } else {
+                l.to_string()
+            }
+        })
         .collect();
     format!("{}\r\n\r\n{body}", head.join("\r\n")).into_bytes()
 }
 
-async fn alg_fixture(listen: &str, upstream: SocketAddr, inside: &'static str, outside: &'static str) -> SocketAddr {
+async fn alg_fixture(
+    listen: &str,
+    upstream: SocketAddr,
+    inside: &'static str,
+    outside: &'static str,
+) -> SocketAddr {
     let front = UdpSocket::bind(listen).await.unwrap();
     let back = UdpSocket::bind(format!("{outside}:0")).await.unwrap();
     let addr = front.local_addr().unwrap();
@@ -71,25 +88,53 @@ async fn direct_path_is_clean_and_an_alg_is_detected() {
     let refl: SocketAddr = "127.0.0.58:5070".parse().unwrap();
     let server = tokio::spawn(alg::reflector(refl, None));
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    let cfg = Config { bind: Some("127.0.0.61".parse().unwrap()), ..Config::default() };
+    let cfg = Config {
+        bind: Some("127.0.0.61".parse().unwrap()),
+        ..Config::default()
+    };
 
     let t = std::time::Instant::now();
-    let rep = alg::alg_check(refl, &[Transport::Udp, Transport::Tcp], &cfg).await.unwrap();
+    let rep = alg::alg_check(refl, &[Transport::Udp, Transport::Tcp], &cfg)
+        .await
+        .unwrap();
     // Regression (bye_and_cancel_sent_without_waiting_for_a_timer): transactions created while
     // handling a response used to wait for the next timer before being sent.
-    assert!(t.elapsed() < std::time::Duration::from_millis(400), "{:?}", t.elapsed());
+    assert!(
+        t.elapsed() < std::time::Duration::from_millis(400),
+        "{:?}",
+        t.elapsed()
+    );
     assert!(rep.unanswered.is_empty(), "{rep:?}");
     assert!(rep.findings.is_empty(), "no ALG on a direct path: {rep:?}");
     assert_eq!(rep.seen_as.len(), 2);
-    assert!(rep.seen_as.iter().all(|(_, s)| s.starts_with("127.0.0.61:")), "{rep:?}");
+    assert!(
+        rep.seen_as
+            .iter()
+            .all(|(_, s)| s.starts_with("127.0.0.61:")),
+        "{rep:?}"
+    );
 
     let alg_addr = alg_fixture("127.0.0.59:5070", refl, "127.0.0.61", "127.0.0.59").await;
-    let rep = alg::alg_check(alg_addr, &[Transport::Udp], &cfg).await.unwrap();
-    let f = rep.findings.first().unwrap_or_else(|| panic!("ALG not detected: {rep:?}"));
+    let rep = alg::alg_check(alg_addr, &[Transport::Udp], &cfg)
+        .await
+        .unwrap();
+    let f = rep
+        .findings
+        .first()
+        .unwrap_or_else(|| panic!("ALG not detected: {rep:?}"));
     assert_eq!(f.id, "NET-SIP-ALG");
     for field in ["Via:", "Contact:", "SDP:"] {
-        assert!(f.evidence.iter().any(|e| e.contains(field)), "{field} rewrite not reported: {:?}", f.evidence);
+        assert!(
+            f.evidence.iter().any(|e| e.contains(field)),
+            "{field} rewrite not reported: {:?}",
+            f.evidence
+        );
     }
-    assert!(rep.seen_as.iter().all(|(_, s)| s.starts_with("127.0.0.59:")), "NAT seen: {rep:?}");
+    assert!(
+        rep.seen_as
+            .iter()
+            .all(|(_, s)| s.starts_with("127.0.0.59:")),
+        "NAT seen: {rep:?}"
+    );
     server.abort();
 }

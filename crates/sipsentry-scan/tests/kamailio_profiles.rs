@@ -26,6 +26,7 @@ fn weak_profile_every_planted_weakness_is_found() {
             Port::Sip(Transport::Udp, 5060),
             Port::Sip(Transport::Tcp, 5060),
             Port::Sip(Transport::Tls, 5061),
+            Port::Sip(Transport::Ws, 8080),
         ],
         auth_test: true,
         auth_extensions: vec!["2001".into(), "1001".into()],
@@ -94,6 +95,14 @@ fn weak_profile_every_planted_weakness_is_found() {
     assert!(dw.evidence.iter().any(|e| e.contains("MD5")));
     assert!(dw.evidence.iter().any(|e| e.contains("replaying")));
     assert!(!rep.blocked);
+    // SIP over WebSocket answered (RFC 7118 handshake + OPTIONS in a frame).
+    assert!(
+        rep.findings
+            .iter()
+            .any(|f| f.id == "SIP-EXPOSED" && f.target == "ws:127.0.0.50:8080"),
+        "{:?}",
+        rep.services
+    );
     let leak = rep
         .findings
         .iter()

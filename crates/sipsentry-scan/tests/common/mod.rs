@@ -137,6 +137,19 @@ pub fn kamailio(name: &str, template: &str, ip: &str, port: u16, subs: &[(&str, 
             .join(template),
     )
     .expect("read kamailio template");
+    // Name the Debian package of any module the template needs but the machine lacks.
+    let mpath = kamailio_mpath();
+    for line in tpl.lines().filter(|l| l.starts_with("loadmodule")) {
+        let module = line.split('"').nth(1).unwrap_or("");
+        if !Path::new(&mpath).join(module).exists() {
+            let pkg = match module {
+                "tls.so" => "kamailio-tls-modules",
+                "websocket.so" => "kamailio-websocket-modules",
+                _ => "kamailio",
+            };
+            panic!("Kamailio module {module} not found: install the Debian package `{pkg}`");
+        }
+    }
     let mut cfg = tpl
         .replace("@IP@", ip)
         .replace("@PORT@", &port.to_string())
