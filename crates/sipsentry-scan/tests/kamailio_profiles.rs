@@ -198,3 +198,63 @@ fn hardened_profile_reports_nothing_above_info() {
         rep.notes
     );
 }
+
+#[test]
+fn stop_on_silence_is_reported_as_a_good_sign() {
+    // Hardened profile with a very low pike threshold: the enumeration gets us blocked. The
+    // scan must stop probing, finish without error and report SIP-SCAN-BLOCKED (info) — not
+    // a pile of timeouts, and not "no rate limit".
+    need_tls_module();
+    let certs = TempDir::new("silence-pki");
+    let pki = pki(
+        &["hardened.sipsentry.test"],
+        None,
+        (2025, 1, 1),
+        (2035, 1, 1),
+        false,
+    );
+    let tls_cfg = kamailio_tls_cfg(&certs.0, &pki);
+    let _k = kamailio(
+        "silence",
+        "hardened.cfg",
+        "127.0.0.55",
+        5060,
+        &[
+            ("TLSPORT", "5062".into()),
+            ("TLSCFG", tls_cfg),
+            ("PIKE", "10".into()),
+        ],
+    );
+    let mut cfg = Config {
+        bind: Some(ip("127.0.0.62")),
+        domain: Some("hardened.sipsentry.test".into()),
+        ports: vec![Port::Sip(Transport::Udp, 5060)],
+        ..Config::default()
+    };
+    cfg.checks.tls = false;
+    cfg.checks.mgmt = false;
+    cfg.timers.max_lifetime = Duration::from_millis(1500);
+    let t = std::time::Instant::now();
+    let rep = rt()
+        .block_on(scan_host("127.0.0.55", &cfg, None))
+        .expect("scan");
+    assert!(
+        rep.blocked,
+        "not blocked: {:?} {:?}",
+        rep.findings, rep.notes
+    );
+    let blocked = rep
+        .findings
+        .iter()
+        .find(|f| f.id == "SIP-SCAN-BLOCKED")
+        .expect("SIP-SCAN-BLOCKED");
+    assert_eq!(blocked.severity, Severity::Info);
+    assert!(
+        rep.findings.iter().all(|f| f.severity == Severity::Info),
+        "{:?}",
+        rep.findings
+    );
+    // Stopped early: far fewer requests than the full enumeration (4 methods × 42).
+    assert!(rep.packets_sent < 120, "sent {} packets", rep.packets_sent);
+    assert!(t.elapsed() < Duration::from_secs(20), "{:?}", t.elapsed());
+}
