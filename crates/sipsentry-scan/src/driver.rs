@@ -23,7 +23,9 @@ pub trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
 enum Wire {
-    Udp(UdpSocket),
+    /// The socket and a reusable receive buffer (allocating 64 KiB per datagram dominated
+    /// large enumerations).
+    Udp(UdpSocket, Vec<u8>),
     Stream {
         io: Box<dyn Io>,
         framer: StreamFramer,
@@ -45,7 +47,7 @@ fn mask() -> [u8; 4] {
 impl Wire {
     async fn send(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         match self {
-            Wire::Udp(s) => s.send(bytes).await.map(|_| ()),
+            Wire::Udp(s, _) => s.send(bytes).await.map(|_| ()),
             Wire::Stream { io, .. } => io.write_all(bytes).await,
             Wire::Ws { io, .. } => io.write_all(&crate::ws::encode_frame(bytes, mask())).await,
         }
@@ -55,11 +57,9 @@ impl Wire {
     /// are both cancel-safe, and framed bytes stay in the framer).
     async fn recv(&mut self) -> std::io::Result<Vec<u8>> {
         match self {
-            Wire::Udp(s) => {
-                let mut buf = vec![0u8; 65_536];
-                let n = s.recv(&mut buf).await?;
-                buf.truncate(n);
-                Ok(buf)
+            Wire::Udp(s, buf) => {
+                let n = s.recv(buf).await?;
+                Ok(buf[..n].to_vec())
             }
             Wire::Stream { io, framer } => loop {
                 while let Some(ev) = framer.next_event() {
@@ -271,7 +271,7 @@ pub async fn connect(
             s.connect(remote).await.map_err(ScanError::Io)?;
             let local = s.local_addr().map_err(ScanError::Io)?;
             Ok(Session {
-                wire: Wire::Udp(s),
+                wire: Wire::Udp(s, vec![0u8; 65_536]),
                 local,
                 remote,
                 transport,
