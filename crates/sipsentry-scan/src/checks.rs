@@ -490,10 +490,38 @@ impl Ctx<'_, '_> {
             }
         }
         self.private_leaks(&options);
+        // Error-response shape: how the stack answers a method it does not know (Kamailio
+        // configs typically 405, Asterisk 501 Not Implemented, FreeSWITCH 501 / 405 with its
+        // own reason phrase). One harmless request.
+        let mut error_shape = None;
+        if !self.rep.blocked {
+            let mut r = s.request(
+                "SIPSENTRYPROBE",
+                &format!("sip:{}", self.domain),
+                &self.config.user_agent,
+            );
+            r.from = format!("sip:sipsentry@{}", self.domain);
+            if let Some(resp) = s.one(Job::plain(r)).await?.final_response {
+                error_shape = Some(format!(
+                    "unknown method -> {} {}{}",
+                    resp.status,
+                    resp.reason.chars().take(60).collect::<String>(),
+                    if resp.message().header_value(HeaderName::Allow).is_some() {
+                        " (with Allow)"
+                    } else {
+                        ""
+                    }
+                ));
+                self.seen.push(resp);
+            }
+        }
         // Fingerprint last: by now we have seen challenges and error responses too.
         let mut all: Vec<&Response> = vec![&options];
         all.extend(self.seen.iter());
-        let fp = fingerprint(&all);
+        let mut fp = fingerprint(&all);
+        if let Some(e) = error_shape {
+            fp.clues.push(e);
+        }
         self.version_findings(&fp);
         self.rep.fingerprint = Some(fp);
         Ok(())

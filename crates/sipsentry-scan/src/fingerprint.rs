@@ -247,6 +247,20 @@ mod tests {
     }
 
     #[test]
+    fn three_cx_from_its_default_realm_without_a_banner() {
+        // 3CX challenges with realm "3CXPhoneSystem" by default (its documented default realm);
+        // the banner may be hidden, the realm rarely is.
+        let raw = b"SIP/2.0 401 Unauthorized\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK-1\r\n\
+To: <sip:100@pbx>;tag=abc\r\nCSeq: 1 REGISTER\r\n\
+WWW-Authenticate: Digest realm=\"3CXPhoneSystem\", nonce=\"414d5e1c\", algorithm=MD5\r\n\r\n";
+        let r = Response::from_message(&sipsentry_sip::Message::parse(raw)).unwrap();
+        let fp = fingerprint(&[&r]);
+        assert_eq!(fp.product.as_deref(), Some("3cx"));
+        assert_eq!(fp.version, None);
+        assert!(fp.clues.iter().any(|c| c.contains("3CXPhoneSystem")));
+    }
+
+    #[test]
     fn tag_shapes() {
         assert!(tag_shape("b27e1a1099bcc3a15e4a2c3b5d2a2c1d-8f2a")
             .unwrap()

@@ -73,6 +73,19 @@ fn weak_profile_every_planted_weakness_is_found() {
     let fp = rep.fingerprint.as_ref().unwrap();
     assert_eq!(fp.product.as_deref(), Some("asterisk"));
     assert_eq!(fp.version.as_deref(), Some("16.2.0"));
+    // Error-response shape and To-tag shape give the real stack away behind the fake banner.
+    assert!(
+        fp.clues
+            .iter()
+            .any(|c| c.starts_with("unknown method -> 405")),
+        "{:?}",
+        fp.clues
+    );
+    assert!(
+        fp.clues.iter().any(|c| c.contains("kamailio/opensips")),
+        "{:?}",
+        fp.clues
+    );
     assert!(rep
         .findings
         .iter()
