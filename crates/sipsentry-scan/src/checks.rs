@@ -667,7 +667,7 @@ impl Ctx<'_, '_> {
     }
 
     async fn unauth_register(&mut self, s: &mut Session) -> Result<(), ScanError> {
-        let mut users: Vec<String> = self.rep.extensions.iter().take(3).cloned().collect();
+        let mut users: Vec<String> = self.rep.extensions.iter().take(20).cloned().collect();
         users.extend(self.config.auth_extensions.iter().take(2).cloned());
         if users.is_empty() {
             users.push(

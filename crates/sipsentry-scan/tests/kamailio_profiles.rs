@@ -46,6 +46,7 @@ fn weak_profile_every_planted_weakness_is_found() {
         "SIP-UNAUTH-INVITE",
         "SIP-WEAK-CREDENTIAL",
         "SIP-DIGEST-WEAK",
+        "SIP-UNAUTH-REGISTER",
         "SIP-NO-RATE-LIMIT",
         "TLS-MISSING",
         "SRTP-NOT-ENFORCED",
@@ -58,7 +59,19 @@ fn weak_profile_every_planted_weakness_is_found() {
         );
     }
     // Exactly the planted users, nothing else.
-    assert_eq!(rep.extensions, vec!["1001", "1002", "1003", "2001"]);
+    assert_eq!(rep.extensions, vec!["1001", "1002", "1003", "2001", "2010"]);
+    let ur = rep
+        .findings
+        .iter()
+        .find(|f| f.id == "SIP-UNAUTH-REGISTER")
+        .unwrap();
+    assert_eq!(
+        ur.evidence.len(),
+        1,
+        "only 2010 is insecure: {:?}",
+        ur.evidence
+    );
+    assert!(ur.evidence[0].contains("2010"), "{:?}", ur.evidence);
     // The weak password, and only for 2001; it never appears in a finding.
     assert_eq!(
         rep.weak_credentials,
