@@ -170,6 +170,7 @@ fn hardened_profile_reports_nothing_above_info() {
             Port::Sip(Transport::Udp, 5060),
             Port::Sip(Transport::Tcp, 5060),
             Port::Sip(Transport::Tls, 5061),
+            Port::Sip(Transport::Wss, 8443),
         ],
         auth_test: true,
         auth_extensions: vec!["2001".into(), "1001".into()],
@@ -208,6 +209,14 @@ fn hardened_profile_reports_nothing_above_info() {
     assert!(
         tls.detail.as_deref().unwrap_or("").contains("OPTIONS: 200"),
         "{tls:?}"
+    );
+    // SIP over secure WebSocket answered (TLS, RFC 6455 handshake, OPTIONS in a frame).
+    assert!(
+        rep.services
+            .iter()
+            .any(|s| s.transport == "wss" && s.state == "open"),
+        "{:?}",
+        rep.services
     );
     // Authenticated RTP/AVP-only call refused.
     assert!(
