@@ -543,6 +543,15 @@ pub async fn check_ports(
                     if let Some(b) = fp.banner {
                         detail.push_str(&format!("; banner: {b}"));
                     }
+                    let mut f = finding(
+                        "SIP-EXPOSED",
+                        &label,
+                        vec![format!("OPTIONS inside TLS answered: {} {}", resp.status, resp.reason)],
+                    );
+                    if config.must_be_closed {
+                        f.severity = Severity::High;
+                    }
+                    rep.findings.push(f);
                 }
             }
         }
