@@ -546,7 +546,10 @@ pub async fn check_ports(
                     let mut f = finding(
                         "SIP-EXPOSED",
                         &label,
-                        vec![format!("OPTIONS inside TLS answered: {} {}", resp.status, resp.reason)],
+                        vec![format!(
+                            "OPTIONS inside TLS answered: {} {}",
+                            resp.status, resp.reason
+                        )],
                     );
                     if config.must_be_closed {
                         f.severity = Severity::High;

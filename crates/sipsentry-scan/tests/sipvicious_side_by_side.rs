@@ -165,3 +165,70 @@ fn sipsentry_finds_what_svwar_and_svcrack_find_in_no_more_time() {
         "sipsentry cracking took {our_time:?}, svcrack {sv_time:?}"
     );
 }
+
+#[test]
+fn uniform_pbx_is_a_pass_for_sipsentry_while_svwar_gives_up() {
+    // The hardened profile challenges every user alike. svwar's own pre-check notices that a
+    // random extension is challenged too and stops; sipsentry's baseline oracle sees no
+    // difference and reports no leak (a pass, not an error).
+    let py = python_with_sipvicious();
+    let certs = TempDir::new("sv-hardened-pki");
+    let pki = pki(
+        &["hardened.sipsentry.test"],
+        None,
+        (2025, 1, 1),
+        (2035, 1, 1),
+        false,
+    );
+    let tls_cfg = kamailio_tls_cfg(&certs.0, &pki);
+    need_tls_module();
+    let _k = kamailio(
+        "sv-hardened",
+        "hardened.cfg",
+        "127.0.0.57",
+        5070,
+        &[
+            ("TLSPORT", "5071".into()),
+            ("TLSCFG", tls_cfg),
+            ("PIKE", "1000".into()),
+        ],
+    );
+    let range = "1000-1010,2000-2010";
+    let (out, _) = sv(
+        &py,
+        "127.0.0.62",
+        &[
+            "svwar",
+            "-v",
+            "-m",
+            "REGISTER",
+            "-p",
+            "5070",
+            &format!("-e{range}"),
+            "127.0.0.57",
+        ],
+    );
+    let sv_exts = table(&out);
+    eprintln!("svwar on a uniform PBX:\n{out}");
+    let mut cfg = base_config("127.0.0.63");
+    cfg.domain = Some("hardened.sipsentry.test".into());
+    cfg.ports = vec![Port::Sip(Transport::Udp, 5070)];
+    cfg.checks.enumerate = true;
+    cfg.extensions = sipsentry_scan::parse_range(range, 100).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let rep = rt
+        .block_on(scan_host("127.0.0.57", &cfg, None))
+        .expect("scan");
+    assert!(rep.extensions.is_empty(), "{:?}", rep.extensions);
+    assert!(!rep.findings.iter().any(|f| f.id == "SIP-ENUM-LEAK"));
+    // svwar 0.3.8 aborts: "SIP server replied with an authentication request for an unknown
+    // extension. Set --force to force a scan."
+    assert!(sv_exts.is_empty(), "svwar listed {sv_exts:?}");
+    assert!(
+        out.contains("authentication request for an unknown extension"),
+        "{out}"
+    );
+}
