@@ -35,10 +35,10 @@ fn sv(py: &str, bind: &str, args: &[&str]) -> (String, Duration) {
         .args(args)
         .output()
         .expect("run sipvicious");
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        t.elapsed(),
-    )
+    // Results go to stdout, svwar's diagnostics (e.g. why it gave up) to stderr.
+    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&out.stderr));
+    (text, t.elapsed())
 }
 
 /// Rows of sipvicious' result table: `| a | b |` -> (a, b).
