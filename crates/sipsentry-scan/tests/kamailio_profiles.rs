@@ -120,6 +120,12 @@ fn weak_profile_every_planted_weakness_is_found() {
         .unwrap();
     assert!(dw.evidence.iter().any(|e| e.contains("MD5")));
     assert!(dw.evidence.iter().any(|e| e.contains("replaying")));
+    assert!(
+        dw.evidence.iter().any(|e| e.contains("without qop")),
+        "{:?}",
+        dw.evidence
+    );
+    // The SRTP probe answered that qop-less INVITE challenge (RFC 2069 digest) successfully.
     assert!(!rep.blocked);
     // SIP over WebSocket answered (RFC 7118 handshake + OPTIONS in a frame).
     assert!(
