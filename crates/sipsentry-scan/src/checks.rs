@@ -244,7 +244,11 @@ pub async fn scan_host(
             seen,
             progress,
         };
-        ctx.sip_checks(&mut session, options).await?;
+        // A transport failure mid-scan (connection reset, send refused) ends the SIP checks
+        // but keeps what was found so far.
+        if let Err(e) = ctx.sip_checks(&mut session, options).await {
+            ctx.rep.notes.push(format!("SIP checks stopped early: {e}"));
+        }
         primary_ctx = Some((session, ctx.label.clone()));
     }
 
@@ -272,7 +276,11 @@ pub async fn scan_host(
                 seen: Vec::new(),
                 progress,
             };
-            ctx.rate_limit(&mut session).await?;
+            if let Err(e) = ctx.rate_limit(&mut session).await {
+                ctx.rep
+                    .notes
+                    .push(format!("rate-limit burst stopped early: {e}"));
+            }
         }
         rep.packets_sent += session.packets_sent;
     }
