@@ -1,11 +1,13 @@
 //! `sipsentry`: one tool to scan, audit, watch and back up SIP phone systems.
 
+mod alg;
 mod analyze;
 mod analyze_out;
 mod audit;
 mod inspect;
 mod policy;
 mod redact;
+mod scan;
 mod text;
 mod timefmt;
 mod watch;
@@ -96,6 +98,26 @@ enum Command {
     ///   sipsentry audit --3cx-export ./export --policy site.toml --format json
     ///   sipsentry audit --freeswitch /etc/freeswitch --diff before.json --fail-on high
     Audit(Box<audit::Args>),
+    /// Test a SIP PBX from outside as an attacker would, and say what to fix.
+    /// Probes SIP over UDP, TCP and TLS plus the management ports of the chosen profile:
+    /// exposure, product/version and known CVEs, extension enumeration (against a baseline of
+    /// random users, so a PBX that answers everyone alike passes), unauthenticated INVITE (always
+    /// CANCELled, never media) and REGISTER, digest strength, rate limiting, TLS protocol,
+    /// ciphers and certificate, and management consoles. Passwords are guessed only with
+    /// --auth-test on extensions you name. Every finding has an ID (docs/scan.md), evidence,
+    /// the hardening control and the fix. Scan only systems you are authorised to test.
+    /// Exit code: 0 done, 1 a finding at or above --fail-on, 2 usage or I/O error.
+    ///   sipsentry scan pbx.example.com
+    ///   sipsentry scan --profile asterisk --range 100-199 --format html -o report.html 192.0.2.10
+    ///   sipsentry scan --auth-test --auth-extensions 2001-2005 --wordlist top100.txt 192.0.2.10:5060
+    ///   sipsentry scan --format sarif --fail-on high --domain sip.example.com 192.0.2.0/28
+    Scan(Box<scan::Args>),
+    /// Run OUTSIDE the network under test: echo every SIP request back, as received, for
+    /// `alg-check` (finds SIP ALGs that rewrite traffic on the way out).
+    Reflector(alg::ReflectorArgs),
+    /// Run INSIDE the network: send SIP to a `reflector` outside over UDP and TCP and diff what
+    /// arrived (Via, Contact, SDP c=/o=/m=, Max-Forwards, Content-Length) — NET-SIP-ALG.
+    AlgCheck(alg::AlgCheckArgs),
 }
 
 /// Output format shared by the commands.
@@ -123,6 +145,9 @@ fn main() -> ExitCode {
         Command::Watch(a) => watch::run(&a),
         Command::Ban(a) => watch::ban(&a),
         Command::Audit(a) => audit::run(&a),
+        Command::Scan(a) => scan::run(&a),
+        Command::Reflector(a) => alg::run_reflector(&a),
+        Command::AlgCheck(a) => alg::run_alg_check(&a),
     };
     match result {
         Ok(code) => ExitCode::from(code),
