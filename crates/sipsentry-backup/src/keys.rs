@@ -301,6 +301,16 @@ impl VerifyKey {
     }
 }
 
+/// A new age X25519 identity: (identity file text, `age1…` recipient).
+pub fn generate_identity() -> (SecretString, String) {
+    let id = age::x25519::Identity::generate();
+    let recipient = id.to_public().to_string();
+    (id.to_string(), recipient)
+}
+
+/// Re-export so callers can reveal a secret deliberately (writing a key file), nowhere else.
+pub use age::secrecy::{ExposeSecret as Expose, SecretString as Secret};
+
 /// Writes a secret file readable by its owner only (created with 0600, never widened).
 pub fn write_secret_file(path: &Path, text: &SecretString) -> Result<(), KeyError> {
     use std::io::Write;

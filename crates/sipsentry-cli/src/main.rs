@@ -2,6 +2,7 @@
 
 mod analyze;
 mod analyze_out;
+mod backup;
 mod inspect;
 mod policy;
 mod redact;
@@ -60,6 +61,19 @@ enum Command {
     ///   sipsentry analyze --format json --summary-only a.pcap b.pcap
     #[command(verbatim_doc_comment)]
     Analyze(analyze::Args),
+    /// Encrypted (age), signed, immutable-offsite backups, proven by restore drills.
+    ///
+    /// Subcommands: keygen, create, verify, restore-test, list, prune, init-bucket.
+    /// See docs/backup.md.
+    ///
+    /// Examples:
+    ///   sipsentry backup keygen --out-dir keys
+    ///   sipsentry backup create --source 3CXScheduledBackup.zip --to /mnt/offsite \
+    ///       --recipients-file keys/backup-recipient.txt --signing-key keys/backup-signing.key
+    ///   sipsentry backup restore-test --target /mnt/offsite --verify-key keys/backup-verify.pub \
+    ///       --identity keys/backup-identity.txt
+    #[command(verbatim_doc_comment)]
+    Backup(backup::Args),
 }
 
 /// Output format shared by the commands.
@@ -84,6 +98,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Inspect(a) => inspect::run(&a),
         Command::Analyze(a) => analyze::run(&a),
+        Command::Backup(a) => backup::run(&a),
     };
     match result {
         Ok(code) => ExitCode::from(code),
