@@ -822,3 +822,73 @@ pub fn list_ids(target: &dyn Target) -> Result<Vec<String>, TargetError> {
     ids.sort();
     Ok(ids.into_iter().map(|(_, id)| id).collect())
 }
+
+/// One entry of an age-encrypted tar made by another tool (`tar c | age -r …`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForeignEntry {
+    pub path: String,
+    pub size: u64,
+    pub sha256: String,
+}
+
+/// Reads an age-encrypted tar stream that has no manifest (made by `tar | age`), returning
+/// its entries with their SHA-256; with `extract_to`, also writes the regular files there.
+/// Authenticity cannot be checked without a manifest; age's AEAD still detects damage.
+pub fn read_foreign(
+    input: impl Read,
+    dec: &Decryption,
+    extract_to: Option<&Path>,
+) -> Result<Vec<ForeignEntry>, VerifyError> {
+    let stream = dec
+        .decrypt(BufReader::with_capacity(BUF, input))
+        .map_err(|e| VerifyError::Decrypt {
+            reason: e.to_string(),
+        })?;
+    let mut ar = tar::Archive::new(stream);
+    let mut out = Vec::new();
+    for ent in ar.entries().map_err(classify_tar)? {
+        let mut ent = ent.map_err(classify_tar)?;
+        if !ent.header().entry_type().is_file() {
+            continue;
+        }
+        if out.len() >= MAX_ENTRIES {
+            return Err(VerifyError::Tar {
+                reason: format!("more than {MAX_ENTRIES} entries"),
+            });
+        }
+        let path = ent
+            .path()
+            .map_err(classify_tar)?
+            .to_string_lossy()
+            .into_owned();
+        let mut sink: Box<dyn Write> = match extract_to {
+            Some(root) => {
+                let rel = safe_rel(&path).ok_or_else(|| VerifyError::EntryMismatch {
+                    path: path.clone(),
+                    what: "unsafe path (absolute or ..)".into(),
+                })?;
+                let d = root.join(rel);
+                if let Some(p) = d.parent() {
+                    std::fs::create_dir_all(p).map_err(|source| VerifyError::Extract {
+                        path: p.into(),
+                        source,
+                    })?;
+                }
+                Box::new(std::fs::File::create(&d).map_err(|source| VerifyError::Extract {
+                    path: d.clone(),
+                    source,
+                })?)
+            }
+            None => Box::new(io::sink()),
+        };
+        let mut hr = HashReader::new(&mut ent);
+        io::copy(&mut hr, &mut sink).map_err(classify_io)?;
+        let (sha, size) = hr.finish();
+        out.push(ForeignEntry {
+            path,
+            size,
+            sha256: hex::encode(sha),
+        });
+    }
+    Ok(out)
+}

@@ -382,6 +382,7 @@ impl S3Target {
         let mut headers = Self::lock_headers(lock);
         // Object Lock PUTs must carry an integrity checksum (S3 rejects them otherwise);
         // SHA-256 is already known from the staging pass.
+        headers.push(("x-amz-sdk-checksum-algorithm".into(), "SHA256".into()));
         headers.push((
             "x-amz-checksum-sha256".into(),
             base64::engine::general_purpose::STANDARD.encode(sha256),
