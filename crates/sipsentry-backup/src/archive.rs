@@ -529,13 +529,15 @@ pub fn load_manifest(
         .signature_bytes()
         .filter(|_| sig.alg == "ed25519")
         .ok_or_else(|| VerifyError::SignatureMalformed { object: sobj.clone() })?;
+    // The signer field must name the trusted key exactly, so every byte of the signature object
+    // is covered too (a valid signature with a damaged signer field is still damage).
+    if VerifyKey::parse(&sig.signer).as_ref() != Some(trusted) {
+        return Err(VerifyError::UntrustedSigner {
+            signer: sig.signer.chars().take(80).collect(),
+            trusted: trusted.to_string(),
+        });
+    }
     if !trusted.verify(&bytes, &raw) {
-        if VerifyKey::parse(&sig.signer).is_some_and(|k| &k != trusted) {
-            return Err(VerifyError::UntrustedSigner {
-                signer: sig.signer,
-                trusted: trusted.to_string(),
-            });
-        }
         return Err(VerifyError::SignatureInvalid { object: mobj });
     }
     let m: Manifest = serde_json::from_slice(&bytes).map_err(|e| VerifyError::ManifestMalformed {
