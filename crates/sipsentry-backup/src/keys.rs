@@ -195,7 +195,11 @@ impl Decryption {
 /// Parses one `age1…` recipient; the error shows only a short prefix of the input.
 pub fn parse_recipient(s: &str) -> Result<age::x25519::Recipient, KeyError> {
     age::x25519::Recipient::from_str(s.trim()).map_err(|_| KeyError::BadRecipient {
-        shown: s.trim().chars().take(12).collect(),
+        shown: if s.trim().to_ascii_uppercase().starts_with("AGE-SECRET-KEY") {
+            "a secret key (identity) was given where its public age1... recipient belongs".into()
+        } else {
+            format!("{}...", s.trim().chars().take(6).collect::<String>())
+        },
     })
 }
 
