@@ -2,8 +2,7 @@
 
 use crate::keys::{Decryption, Encryption, SigningKey, VerifyKey};
 use crate::manifest::{
-    self, ArchiveInfo, ContentKind, Entry, EntryType, LockInfo, Manifest, SignatureFile,
-    SourceInfo,
+    self, ArchiveInfo, ContentKind, Entry, EntryType, LockInfo, Manifest, SignatureFile, SourceInfo,
 };
 use crate::target::{get_capped, Target, TargetError};
 use crate::util::{HashReader, HashWriter, SharedHashReader};
@@ -59,7 +58,9 @@ pub enum VerifyError {
     ManifestMalformed { reason: String },
     #[error("manifest belongs to backup {found}, not {expected}: manifests were swapped")]
     ManifestIdMismatch { expected: String, found: String },
-    #[error("manifest names archive {named}, expected {expected}: archives or manifests were swapped")]
+    #[error(
+        "manifest names archive {named}, expected {expected}: archives or manifests were swapped"
+    )]
     ArchiveNameMismatch { expected: String, named: String },
     #[error("archive {object} not found on the target")]
     ArchiveMissing { object: String },
@@ -457,7 +458,9 @@ pub fn create(target: &dyn Target, opts: &CreateOptions<'_>) -> Result<Manifest,
     let (age_w, plain_sha, plain_len) = plain_w.finish();
     let cipher_w = age_w.finish().map_err(staging_err)?;
     let (buf_w, cipher_sha, cipher_len) = cipher_w.finish();
-    let file = buf_w.into_inner().map_err(|e| staging_err(e.into_error()))?;
+    let file = buf_w
+        .into_inner()
+        .map_err(|e| staging_err(e.into_error()))?;
     file.sync_all().map_err(staging_err)?;
     drop(file);
 
@@ -492,14 +495,19 @@ pub fn create(target: &dyn Target, opts: &CreateOptions<'_>) -> Result<Manifest,
         entries: col.entries,
         lock: opts.lock.clone(),
     };
-    let mut bytes = serde_json::to_vec_pretty(&m).map_err(|e| CreateError::Encrypt(e.to_string()))?;
+    let mut bytes =
+        serde_json::to_vec_pretty(&m).map_err(|e| CreateError::Encrypt(e.to_string()))?;
     bytes.push(b'\n');
     let sig = SignatureFile::new(opts.signer, &bytes);
     let mut sig_bytes =
         serde_json::to_vec(&sig).map_err(|e| CreateError::Encrypt(e.to_string()))?;
     sig_bytes.push(b'\n');
     // Signature first, manifest last: a listing only shows backups whose every object exists.
-    target.put_bytes(&manifest::signature_object(&id), &sig_bytes, opts.lock.as_ref())?;
+    target.put_bytes(
+        &manifest::signature_object(&id),
+        &sig_bytes,
+        opts.lock.as_ref(),
+    )?;
     target.put_bytes(&manifest::manifest_object(&id), &bytes, opts.lock.as_ref())?;
     Ok(m)
 }
@@ -519,16 +527,26 @@ pub fn load_manifest(
 ) -> Result<Manifest, VerifyError> {
     let mobj = manifest::manifest_object(id);
     let sobj = manifest::signature_object(id);
-    let bytes = get_capped(target, &mobj, None, manifest::MAX_MANIFEST_BYTES)
-        .map_err(|e| not_found_as(e, || VerifyError::ManifestMissing { object: mobj.clone() }))?;
-    let sig_bytes = get_capped(target, &sobj, None, manifest::MAX_SIG_BYTES)
-        .map_err(|e| not_found_as(e, || VerifyError::SignatureMissing { object: sobj.clone() }))?;
-    let sig: SignatureFile = serde_json::from_slice(&sig_bytes)
-        .map_err(|_| VerifyError::SignatureMalformed { object: sobj.clone() })?;
+    let bytes = get_capped(target, &mobj, None, manifest::MAX_MANIFEST_BYTES).map_err(|e| {
+        not_found_as(e, || VerifyError::ManifestMissing {
+            object: mobj.clone(),
+        })
+    })?;
+    let sig_bytes = get_capped(target, &sobj, None, manifest::MAX_SIG_BYTES).map_err(|e| {
+        not_found_as(e, || VerifyError::SignatureMissing {
+            object: sobj.clone(),
+        })
+    })?;
+    let sig: SignatureFile =
+        serde_json::from_slice(&sig_bytes).map_err(|_| VerifyError::SignatureMalformed {
+            object: sobj.clone(),
+        })?;
     let raw = sig
         .signature_bytes()
         .filter(|_| sig.alg == "ed25519")
-        .ok_or_else(|| VerifyError::SignatureMalformed { object: sobj.clone() })?;
+        .ok_or_else(|| VerifyError::SignatureMalformed {
+            object: sobj.clone(),
+        })?;
     // The signer field must name the trusted key exactly, so every byte of the signature object
     // is covered too (a valid signature with a damaged signer field is still damage).
     if VerifyKey::parse(&sig.signer).as_ref() != Some(trusted) {
@@ -540,9 +558,10 @@ pub fn load_manifest(
     if !trusted.verify(&bytes, &raw) {
         return Err(VerifyError::SignatureInvalid { object: mobj });
     }
-    let m: Manifest = serde_json::from_slice(&bytes).map_err(|e| VerifyError::ManifestMalformed {
-        reason: e.to_string(),
-    })?;
+    let m: Manifest =
+        serde_json::from_slice(&bytes).map_err(|e| VerifyError::ManifestMalformed {
+            reason: e.to_string(),
+        })?;
     if m.format != manifest::FORMAT {
         return Err(VerifyError::ManifestMalformed {
             reason: format!("unknown format {:?}", m.format),
@@ -590,13 +609,14 @@ pub fn verify(
     let obj = m.archive.object.clone();
     let raw = target
         .get(&obj, m.archive.version_id.as_deref())
-        .map_err(|e| not_found_as(e, || VerifyError::ArchiveMissing { object: obj.clone() }))?;
+        .map_err(|e| {
+            not_found_as(e, || VerifyError::ArchiveMissing {
+                object: obj.clone(),
+            })
+        })?;
     let shared = SharedHashReader::new(raw);
     let dec = decryption.filter(|d| !d.is_empty());
-    let inner = match dec {
-        Some(d) => Some(read_archive(d, shared.clone(), &m, extract_to)),
-        None => None,
-    };
+    let inner = dec.map(|d| read_archive(d, shared.clone(), &m, extract_to));
     let (csha, clen) = shared.drain_and_finish().map_err(|e| {
         VerifyError::Target(TargetError::Io {
             target: target.describe(),
@@ -702,15 +722,16 @@ fn read_archive(
                     what: format!("type {:?}, manifest says {:?}", got_kind, want.kind),
                 });
             }
-            let dest = match extract_to {
-                Some(root) => Some(root.join(safe_rel(&path).ok_or_else(|| {
-                    VerifyError::EntryMismatch {
-                        path: path.clone(),
-                        what: "unsafe path (absolute or ..)".into(),
-                    }
-                })?)),
-                None => None,
-            };
+            let dest =
+                match extract_to {
+                    Some(root) => Some(root.join(safe_rel(&path).ok_or_else(|| {
+                        VerifyError::EntryMismatch {
+                            path: path.clone(),
+                            what: "unsafe path (absolute or ..)".into(),
+                        }
+                    })?)),
+                    None => None,
+                };
             match got_kind {
                 EntryType::Dir => {
                     if let Some(d) = &dest {
@@ -876,10 +897,12 @@ pub fn read_foreign(
                         source,
                     })?;
                 }
-                Box::new(std::fs::File::create(&d).map_err(|source| VerifyError::Extract {
-                    path: d.clone(),
-                    source,
-                })?)
+                Box::new(
+                    std::fs::File::create(&d).map_err(|source| VerifyError::Extract {
+                        path: d.clone(),
+                        source,
+                    })?,
+                )
             }
             None => Box::new(io::sink()),
         };

@@ -80,11 +80,18 @@ pub fn restore_test(
     };
     let scratch = match tempfile::Builder::new()
         .prefix("sipsentry-restore-")
-        .tempdir_in(opts.scratch_parent.clone().unwrap_or_else(std::env::temp_dir))
-    {
+        .tempdir_in(
+            opts.scratch_parent
+                .clone()
+                .unwrap_or_else(std::env::temp_dir),
+        ) {
         Ok(s) => s,
         Err(e) => {
-            report.checks.push(fail("scratch", id, format!("cannot create scratch dir: {e}")));
+            report.checks.push(fail(
+                "scratch",
+                id,
+                format!("cannot create scratch dir: {e}"),
+            ));
             return report;
         }
     };
@@ -202,11 +209,16 @@ pub fn check_zip(path: &Path, expect: &[String]) -> Result<String, String> {
         }
         let mut e = z.by_index(i).map_err(|e| format!("entry #{i}: {e}"))?;
         let name = e.name().to_string();
-        let n = std::io::copy(&mut (&mut e).take(MAX_ZIP_UNCOMPRESSED + 1), &mut std::io::sink())
-            .map_err(|err| format!("entry {name}: {err} (CRC or data damage)"))?;
+        let n = std::io::copy(
+            &mut (&mut e).take(MAX_ZIP_UNCOMPRESSED + 1),
+            &mut std::io::sink(),
+        )
+        .map_err(|err| format!("entry {name}: {err} (CRC or data damage)"))?;
         total += n;
         if total > MAX_ZIP_UNCOMPRESSED {
-            return Err(format!("more than {MAX_ZIP_UNCOMPRESSED} bytes uncompressed"));
+            return Err(format!(
+                "more than {MAX_ZIP_UNCOMPRESSED} bytes uncompressed"
+            ));
         }
         names.push(name);
     }
@@ -217,7 +229,11 @@ pub fn check_zip(path: &Path, expect: &[String]) -> Result<String, String> {
     if !missing.is_empty() {
         return Err(format!(
             "expected entries missing: {}",
-            missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+            missing
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     let mut d = format!(
@@ -226,7 +242,10 @@ pub fn check_zip(path: &Path, expect: &[String]) -> Result<String, String> {
         total
     );
     if !expect.is_empty() {
-        d.push_str(&format!(", {} expected entry patterns present", expect.len()));
+        d.push_str(&format!(
+            ", {} expected entry patterns present",
+            expect.len()
+        ));
     }
     if encrypted > 0 {
         d.push_str(&format!(
@@ -252,7 +271,11 @@ pub fn check_sqlite(path: &Path) -> Result<String, String> {
         return Err(format!("integrity_check: {}", rows.join("; ")));
     }
     let tables: i64 = c
-        .query_row("SELECT count(*) FROM sqlite_master WHERE type='table'", [], |r| r.get(0))
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type='table'",
+            [],
+            |r| r.get(0),
+        )
         .map_err(|e| format!("schema unreadable: {e}"))?;
     Ok(format!("integrity_check ok, {tables} tables"))
 }
@@ -353,7 +376,8 @@ pub fn check_pg_dump(dump: &Path) -> Result<String, String> {
     let as_postgres = running_as_root();
     if as_postgres {
         let (uid, gid) = postgres_ids().ok_or("running as root but no postgres user exists")?;
-        std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid)).map_err(|e| format!("chown: {e}"))?;
+        std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid))
+            .map_err(|e| format!("chown: {e}"))?;
     }
     let data = dir.path().join("data");
     let sock = dir.path().to_path_buf();
@@ -364,18 +388,41 @@ pub fn check_pg_dump(dump: &Path) -> Result<String, String> {
         started: false,
     };
     let mut c = pg.cmd("initdb");
-    c.arg("-D")
-        .arg(&data)
-        .args(["-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync", "--no-instructions"]);
+    c.arg("-D").arg(&data).args([
+        "-U",
+        "postgres",
+        "-A",
+        "trust",
+        "-E",
+        "UTF8",
+        "--no-sync",
+        "--no-instructions",
+    ]);
     run(c, "initdb")?;
     let mut c = pg.cmd("pg_ctl");
-    c.arg("-D").arg(&data).arg("-l").arg(dir.path().join("log")).args(["-w", "-t", "60", "-o"]).arg(
-        format!("-k {} -c listen_addresses='' -c fsync=off -c full_page_writes=off", sock.display()),
-    ).arg("start");
+    c.arg("-D")
+        .arg(&data)
+        .arg("-l")
+        .arg(dir.path().join("log"))
+        .args(["-w", "-t", "60", "-o"])
+        .arg(format!(
+            "-k {} -c listen_addresses='' -c fsync=off -c full_page_writes=off",
+            sock.display()
+        ))
+        .arg("start");
     pg.started = true;
     if let Err(e) = run(c, "pg_ctl start") {
         let log = std::fs::read_to_string(dir.path().join("log")).unwrap_or_default();
-        return Err(format!("{e}; server log: {}", log.chars().rev().take(400).collect::<String>().chars().rev().collect::<String>()));
+        return Err(format!(
+            "{e}; server log: {}",
+            log.chars()
+                .rev()
+                .take(400)
+                .collect::<String>()
+                .chars()
+                .rev()
+                .collect::<String>()
+        ));
     }
     let client = |prog: &str| {
         let mut c = Command::new(bindir.join(prog));
@@ -386,26 +433,41 @@ pub fn check_pg_dump(dump: &Path) -> Result<String, String> {
     c.arg("drill");
     run(c, "createdb")?;
     let mut c = client("pg_restore");
-    c.args(["-d", "drill", "--no-owner", "--exit-on-error"]).arg(dump);
+    c.args(["-d", "drill", "--no-owner", "--exit-on-error"])
+        .arg(dump);
     run(c, "pg_restore")?;
     let q = "SELECT n.nspname || '.' || c.relname, \
              (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %I.%I', n.nspname, c.relname), false, true, '')))[1]::text \
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
              WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1";
     let mut c = client("psql");
-    c.args(["-d", "drill", "-At", "-F", "\t", "-v", "ON_ERROR_STOP=1", "-c", q]);
+    c.args([
+        "-d",
+        "drill",
+        "-At",
+        "-F",
+        "\t",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-c",
+        q,
+    ]);
     let out = run(c, "psql query")?;
     let mut tables = 0u64;
     let mut rows = 0u64;
     for line in out.lines() {
-        let Some((_, n)) = line.split_once('\t') else { continue };
+        let Some((_, n)) = line.split_once('\t') else {
+            continue;
+        };
         tables += 1;
         rows += n.trim().parse::<u64>().unwrap_or(0);
     }
     if tables == 0 {
         return Err("pg_restore succeeded but the database has no user tables".into());
     }
-    Ok(format!("pg_restore into a throw-away PostgreSQL ok: {tables} tables, {rows} rows"))
+    Ok(format!(
+        "pg_restore into a throw-away PostgreSQL ok: {tables} tables, {rows} rows"
+    ))
 }
 
 #[cfg(test)]

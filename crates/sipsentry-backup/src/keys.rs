@@ -14,6 +14,8 @@ pub const PASSPHRASE_ENV: &str = "SIPSENTRY_BACKUP_PASSPHRASE";
 
 const SIGNING_PREFIX: &str = "SIPSENTRY-BACKUP-SIGNING-KEY-1:";
 const VERIFY_PREFIX: &str = "sipsentry-backup-ed25519:";
+/// Highest scrypt work factor (log2 N) accepted when decrypting a passphrase archive.
+pub const MAX_SCRYPT_LOG_N: u8 = 22;
 /// Key files are tiny; anything larger is not a key file.
 const MAX_KEY_FILE: u64 = 1 << 20;
 
@@ -142,7 +144,11 @@ impl fmt::Debug for Decryption {
             f,
             "Decryption {{ identities: {} <redacted>, passphrase: {} }}",
             self.identities.len(),
-            if self.passphrase.is_some() { "<redacted>" } else { "none" }
+            if self.passphrase.is_some() {
+                "<redacted>"
+            } else {
+                "none"
+            }
         )
     }
 }
@@ -153,12 +159,13 @@ impl Decryption {
     }
     pub fn add_identity_file(&mut self, path: &Path) -> Result<(), KeyError> {
         let text = read_small(path)?;
-        let file = age::IdentityFile::from_buffer(BufReader::new(text.as_bytes())).map_err(|e| {
-            KeyError::BadIdentity {
-                path: path.into(),
-                reason: e.kind().to_string(),
-            }
-        })?;
+        let file =
+            age::IdentityFile::from_buffer(BufReader::new(text.as_bytes())).map_err(|e| {
+                KeyError::BadIdentity {
+                    path: path.into(),
+                    reason: e.kind().to_string(),
+                }
+            })?;
         let ids = file.into_identities().map_err(|_| KeyError::BadIdentity {
             path: path.into(),
             reason: "unsupported identity type".into(),
@@ -181,7 +188,12 @@ impl Decryption {
         if d.is_scrypt() {
             match &self.passphrase {
                 Some(p) => {
-                    let id = age::scrypt::Identity::new(p.clone());
+                    let mut id = age::scrypt::Identity::new(p.clone());
+                    // age's default cap comes from timing this machine now, so a loaded host (or
+                    // a debug build) refuses files that `age -p` wrote with its normal work
+                    // factor 18. A fixed cap (2^22, 16x the default) keeps decryption
+                    // deterministic while still bounding the cost of a hostile header.
+                    id.set_max_work_factor(MAX_SCRYPT_LOG_N);
                     d.decrypt(std::iter::once(&id as &dyn age::Identity))
                 }
                 None => Err(age::DecryptError::NoMatchingKeys),
@@ -345,7 +357,11 @@ mod tests {
         let k = SigningKey::generate();
         let secret = k.to_file_text();
         let dbg = format!("{k:?}");
-        let b64 = secret.expose_secret().trim().strip_prefix(SIGNING_PREFIX).unwrap();
+        let b64 = secret
+            .expose_secret()
+            .trim()
+            .strip_prefix(SIGNING_PREFIX)
+            .unwrap();
         assert!(!dbg.contains(b64), "{dbg}");
         let e = Encryption::Passphrase(SecretString::from("hunter2-very-secret".to_owned()));
         assert!(!format!("{e:?}").contains("hunter2"));
@@ -365,16 +381,21 @@ mod tests {
 
     #[test]
     fn bad_recipient_error_does_not_echo_whole_input() {
-        let e = parse_recipient("AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ")
-            .unwrap_err()
-            .to_string();
+        let e = parse_recipient(
+            "AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ",
+        )
+        .unwrap_err()
+        .to_string();
         assert!(!e.contains("QQQQQQQQQQQQ"), "{e}");
     }
 
     #[test]
     fn passphrase_and_recipients_refused_together() {
         let id = age::x25519::Identity::generate();
-        let r = Encryption::from_parts(vec![id.to_public()], Some(SecretString::from("x".to_owned())));
+        let r = Encryption::from_parts(
+            vec![id.to_public()],
+            Some(SecretString::from("x".to_owned())),
+        );
         assert!(matches!(r, Err(KeyError::MixedPassphraseAndRecipients)));
     }
 }

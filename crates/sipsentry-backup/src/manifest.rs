@@ -176,9 +176,11 @@ pub fn valid_id(id: &str) -> bool {
 
 /// Creation time encoded in a backup ID.
 pub fn id_time(id: &str) -> Option<i64> {
-    id.split('-')
-        .rev()
-        .find_map(|part| (part.len() == 16).then(|| crate::util::parse_utc(part)).flatten())
+    id.split('-').rev().find_map(|part| {
+        (part.len() == 16)
+            .then(|| crate::util::parse_utc(part))
+            .flatten()
+    })
 }
 
 #[cfg(test)]
@@ -188,7 +190,10 @@ mod tests {
     #[test]
     fn ids() {
         assert!(valid_id("pbx1-20260101T020304Z"));
-        assert_eq!(id_time("pbx1-20260101T020304Z"), crate::util::parse_utc("2026-01-01T02:03:04Z"));
+        assert_eq!(
+            id_time("pbx1-20260101T020304Z"),
+            crate::util::parse_utc("2026-01-01T02:03:04Z")
+        );
         assert!(!valid_id("pbx1"));
         assert!(!valid_id("../x-20260101T020304Z"));
         assert_eq!(
@@ -200,7 +205,10 @@ mod tests {
     #[test]
     fn sniff() {
         assert_eq!(ContentKind::sniff(b"PK\x03\x04rest"), ContentKind::Zip);
-        assert_eq!(ContentKind::sniff(b"SQLite format 3\0"), ContentKind::Sqlite);
+        assert_eq!(
+            ContentKind::sniff(b"SQLite format 3\0"),
+            ContentKind::Sqlite
+        );
         assert_eq!(ContentKind::sniff(b"PGDMP\x01"), ContentKind::PgDump);
         assert_eq!(ContentKind::sniff(b""), ContentKind::Other);
     }

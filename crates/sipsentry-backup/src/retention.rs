@@ -20,6 +20,9 @@ impl Policy {
     }
 }
 
+/// (label, how many buckets, bucket key of a time).
+type Rule<'a> = (&'static str, usize, &'a dyn Fn(i64) -> i64);
+
 /// Why each backup is kept (IDs absent from the map are not covered by the policy).
 pub fn select(backups: &[(String, i64)], p: &Policy) -> BTreeMap<String, Vec<&'static str>> {
     let mut sorted: Vec<&(String, i64)> = backups.iter().collect();
@@ -35,8 +38,11 @@ pub fn select(backups: &[(String, i64)], p: &Policy) -> BTreeMap<String, Vec<&'s
         let (y, m, _) = crate::util::civil_from_days(t.div_euclid(86_400));
         y * 12 + m as i64
     };
-    let rules: [(&'static str, usize, &dyn Fn(i64) -> i64); 3] =
-        [("daily", p.daily, &day), ("weekly", p.weekly, &week), ("monthly", p.monthly, &month)];
+    let rules: [Rule<'_>; 3] = [
+        ("daily", p.daily, &day),
+        ("weekly", p.weekly, &week),
+        ("monthly", p.monthly, &month),
+    ];
     for (label, n, bucket) in rules {
         let mut last = None;
         let mut kept = 0;
@@ -58,13 +64,22 @@ pub fn select(backups: &[(String, i64)], p: &Policy) -> BTreeMap<String, Vec<&'s
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "action", rename_all = "kebab-case")]
 pub enum Action {
-    Keep { reasons: Vec<String> },
+    Keep {
+        reasons: Vec<String>,
+    },
     /// Deleted (or would be, in a dry run).
-    Delete { dry_run: bool },
+    Delete {
+        dry_run: bool,
+    },
     /// Past the policy but still under an object lock: left alone.
-    SkipLocked { until: String, source: String },
+    SkipLocked {
+        until: String,
+        source: String,
+    },
     /// The storage refused the delete (e.g. a lock the listing did not show).
-    DeleteFailed { reason: String },
+    DeleteFailed {
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -114,8 +129,14 @@ pub fn prune(
         for o in &objects {
             match target.lock_state(o) {
                 Ok(Some(l)) if l.retain_until_unix > now => {
-                    if locked.as_ref().is_none_or(|(u, _)| l.retain_until_unix > *u) {
-                        locked = Some((l.retain_until_unix, format!("storage {} lock on {o}", l.mode)));
+                    if locked
+                        .as_ref()
+                        .is_none_or(|(u, _)| l.retain_until_unix > *u)
+                    {
+                        locked = Some((
+                            l.retain_until_unix,
+                            format!("storage {} lock on {o}", l.mode),
+                        ));
                     }
                 }
                 Ok(_) | Err(TargetError::NotFound { .. }) => {}
@@ -126,8 +147,14 @@ pub fn prune(
         if let Ok(bytes) = get_capped(target, &objects[2], None, manifest::MAX_MANIFEST_BYTES) {
             if let Ok(m) = serde_json::from_slice::<Manifest>(&bytes) {
                 if let Some(l) = m.lock.filter(|l| l.retain_until_unix > now) {
-                    if locked.as_ref().is_none_or(|(u, _)| l.retain_until_unix > *u) {
-                        locked = Some((l.retain_until_unix, "retention recorded in the manifest".into()));
+                    if locked
+                        .as_ref()
+                        .is_none_or(|(u, _)| l.retain_until_unix > *u)
+                    {
+                        locked = Some((
+                            l.retain_until_unix,
+                            "retention recorded in the manifest".into(),
+                        ));
                     }
                 }
             }
@@ -193,17 +220,29 @@ mod tests {
         // Daily: the 12:00 backup of each of the last 7 days.
         for d in 0..7 {
             let t = end - d * 86_400;
-            assert!(k.contains_key(&format!("x-{}", crate::util::compact(t))), "day {d}");
+            assert!(
+                k.contains_key(&format!("x-{}", crate::util::compact(t))),
+                "day {d}"
+            );
         }
         // The 06:00 backups are never kept (older than the day's newest).
         assert!(!k.contains_key(&format!("x-{}", crate::util::compact(end - 6 * 3600))));
         // Monthly: newest of March, February, January.
-        assert!(k.contains_key(&format!("x-{}", crate::util::compact(at("2026-02-28T12:00:00Z")))));
-        assert!(k.contains_key(&format!("x-{}", crate::util::compact(at("2026-01-31T12:00:00Z")))));
+        assert!(k.contains_key(&format!(
+            "x-{}",
+            crate::util::compact(at("2026-02-28T12:00:00Z"))
+        )));
+        assert!(k.contains_key(&format!(
+            "x-{}",
+            crate::util::compact(at("2026-01-31T12:00:00Z"))
+        )));
         // Weekly: Sundays (week ends) 03-01, 02-22, 02-15, 02-08 and nothing else weekly.
         let weekly: Vec<_> = k.iter().filter(|(_, r)| r.contains(&"weekly")).collect();
         assert_eq!(weekly.len(), 4);
-        assert!(k.contains_key(&format!("x-{}", crate::util::compact(at("2026-02-08T12:00:00Z")))));
+        assert!(k.contains_key(&format!(
+            "x-{}",
+            crate::util::compact(at("2026-02-08T12:00:00Z"))
+        )));
         assert!(k.len() < b.len());
     }
 

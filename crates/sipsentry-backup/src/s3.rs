@@ -36,7 +36,11 @@ pub struct Credentials {
 
 impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Credentials {{ access_key: {}, secret_key: <redacted> }}", self.access_key)
+        write!(
+            f,
+            "Credentials {{ access_key: {}, secret_key: <redacted> }}",
+            self.access_key
+        )
     }
 }
 
@@ -50,12 +54,18 @@ impl Credentials {
     }
     /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, optional `AWS_SESSION_TOKEN`.
     pub fn from_env() -> Option<Self> {
-        let a = std::env::var("AWS_ACCESS_KEY_ID").ok().filter(|s| !s.is_empty())?;
-        let s = std::env::var("AWS_SECRET_ACCESS_KEY").ok().filter(|s| !s.is_empty())?;
+        let a = std::env::var("AWS_ACCESS_KEY_ID")
+            .ok()
+            .filter(|s| !s.is_empty())?;
+        let s = std::env::var("AWS_SECRET_ACCESS_KEY")
+            .ok()
+            .filter(|s| !s.is_empty())?;
         Some(Self::new(
             a,
             s,
-            std::env::var("AWS_SESSION_TOKEN").ok().filter(|s| !s.is_empty()),
+            std::env::var("AWS_SESSION_TOKEN")
+                .ok()
+                .filter(|s| !s.is_empty()),
         ))
     }
     /// A file of `KEY=value` lines with the same three names (shell-env style).
@@ -83,7 +93,9 @@ impl Credentials {
         }
         match (a, s) {
             (Some(a), Some(s)) => Ok(Self::new(a, s, t)),
-            _ => Err(bad("needs AWS_ACCESS_KEY_ID= and AWS_SECRET_ACCESS_KEY= lines")),
+            _ => Err(bad(
+                "needs AWS_ACCESS_KEY_ID= and AWS_SECRET_ACCESS_KEY= lines",
+            )),
         }
     }
 }
@@ -110,7 +122,10 @@ fn hmac(key: &[u8], msg: &[u8]) -> [u8; 32] {
 fn uri_encode(s: &str, keep_slash: bool) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') || (keep_slash && b == b'/') {
+        if b.is_ascii_alphanumeric()
+            || matches!(b, b'-' | b'_' | b'.' | b'~')
+            || (keep_slash && b == b'/')
+        {
             out.push(b as char);
         } else {
             out.push_str(&format!("%{b:02X}"));
@@ -121,17 +136,28 @@ fn uri_encode(s: &str, keep_slash: bool) -> String {
 
 /// SigV4 `Authorization` header value for one request.
 ///
-/// `headers` are (lower-case name, value) pairs, all signed; `host` must be among them.
-pub fn sigv4_authorization(
-    creds: &Credentials,
-    region: &str,
-    method: &str,
-    canonical_uri: &str,
-    query: &[(String, String)],
-    headers: &[(String, String)],
-    payload_sha256_hex: &str,
-    amz_date: &str,
-) -> String {
+/// One request to sign.
+pub struct SignRequest<'a> {
+    pub method: &'a str,
+    /// Already URI-encoded path.
+    pub canonical_uri: &'a str,
+    pub query: &'a [(String, String)],
+    /// (lower-case name, value) pairs, all signed; `host` must be among them.
+    pub headers: &'a [(String, String)],
+    pub payload_sha256_hex: &'a str,
+    /// `YYYYMMDDTHHMMSSZ`.
+    pub amz_date: &'a str,
+}
+
+pub fn sigv4_authorization(creds: &Credentials, region: &str, r: &SignRequest<'_>) -> String {
+    let SignRequest {
+        method,
+        canonical_uri,
+        query,
+        headers,
+        payload_sha256_hex,
+        amz_date,
+    } = *r;
     let mut q: Vec<(String, String)> = query
         .iter()
         .map(|(k, v)| (uri_encode(k, false), uri_encode(v, false)))
@@ -148,7 +174,11 @@ pub fn sigv4_authorization(
         .collect();
     h.sort();
     let canonical_headers: String = h.iter().map(|(k, v)| format!("{k}:{v}\n")).collect();
-    let signed_headers = h.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(";");
+    let signed_headers = h
+        .iter()
+        .map(|(k, _)| k.as_str())
+        .collect::<Vec<_>>()
+        .join(";");
     let canonical_request = format!(
         "{method}\n{canonical_uri}\n{canonical_query}\n{canonical_headers}\n{signed_headers}\n{payload_sha256_hex}"
     );
@@ -158,7 +188,10 @@ pub fn sigv4_authorization(
         "AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}",
         hex::encode(Sha256::digest(canonical_request.as_bytes()))
     );
-    let k_date = hmac(format!("AWS4{}", creds.secret_key).as_bytes(), date.as_bytes());
+    let k_date = hmac(
+        format!("AWS4{}", creds.secret_key).as_bytes(),
+        date.as_bytes(),
+    );
     let k_region = hmac(&k_date, region.as_bytes());
     let k_service = hmac(&k_region, b"s3");
     let k_signing = hmac(&k_service, b"aws4_request");
@@ -170,7 +203,7 @@ pub fn sigv4_authorization(
 }
 
 /// Text of the first `<tag>…</tag>` in `xml`, entity-decoded.
-fn xml_tag<'a>(xml: &'a str, tag: &str) -> Option<String> {
+fn xml_tag(xml: &str, tag: &str) -> Option<String> {
     let open = format!("<{tag}>");
     let close = format!("</{tag}>");
     let start = xml.find(&open)? + open.len();
@@ -213,7 +246,12 @@ pub struct ObjectVersion {
 impl S3Target {
     /// `url` is `s3://bucket[/prefix]`; `endpoint` like `http://127.0.0.80:5080` or
     /// `https://s3.eu-central-1.amazonaws.com`.
-    pub fn new(url: &str, endpoint: &str, region: &str, creds: Credentials) -> Result<Self, TargetError> {
+    pub fn new(
+        url: &str,
+        endpoint: &str,
+        region: &str,
+        creds: Credentials,
+    ) -> Result<Self, TargetError> {
         let rest = url
             .strip_prefix("s3://")
             .ok_or_else(|| TargetError::Config(format!("not an s3:// URL: {url}")))?;
@@ -223,7 +261,9 @@ impl S3Target {
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
         {
-            return Err(TargetError::Config(format!("invalid bucket name {bucket:?}")));
+            return Err(TargetError::Config(format!(
+                "invalid bucket name {bucket:?}"
+            )));
         }
         if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
             return Err(TargetError::Config(format!(
@@ -296,12 +336,14 @@ impl S3Target {
         let auth = sigv4_authorization(
             &self.creds,
             &self.region,
-            method,
-            &canonical_uri,
-            query,
-            &headers,
-            &payload,
-            &amz_date,
+            &SignRequest {
+                method,
+                canonical_uri: &canonical_uri,
+                query,
+                headers: &headers,
+                payload_sha256_hex: &payload,
+                amz_date: &amz_date,
+            },
         );
         let qs = query
             .iter()
@@ -336,7 +378,9 @@ impl S3Target {
                 let _ = r.into_reader().take(MAX_XML).read_to_string(&mut text);
                 let code = xml_tag(&text, "Code").unwrap_or_default();
                 let message = xml_tag(&text, "Message").unwrap_or_default();
-                if status == 404 && (code.is_empty() || code == "NoSuchKey" || code == "NoSuchVersion") {
+                if status == 404
+                    && (code.is_empty() || code == "NoSuchKey" || code == "NoSuchVersion")
+                {
                     return Err(TargetError::NotFound {
                         target: self.describe(),
                         name,
@@ -448,8 +492,15 @@ impl S3Target {
     /// refusal is returned as [`TargetError::S3`] (AccessDenied on AWS and moto).
     pub fn delete_version(&self, name: &str, version_id: &str) -> Result<(), TargetError> {
         let q = vec![("versionId".to_string(), version_id.to_string())];
-        self.request("DeleteObject", "DELETE", Some(&self.key(name)), &q, &[], None)
-            .map(|_| ())
+        self.request(
+            "DeleteObject",
+            "DELETE",
+            Some(&self.key(name)),
+            &q,
+            &[],
+            None,
+        )
+        .map(|_| ())
     }
 
     /// Writes a new version of `name` without a lock (what an attacker with the credentials
@@ -590,7 +641,10 @@ mod tests {
         );
         let empty = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
         let headers = vec![
-            ("host".to_string(), "examplebucket.s3.amazonaws.com".to_string()),
+            (
+                "host".to_string(),
+                "examplebucket.s3.amazonaws.com".to_string(),
+            ),
             ("range".to_string(), "bytes=0-9".to_string()),
             ("x-amz-content-sha256".to_string(), empty.to_string()),
             ("x-amz-date".to_string(), "20130524T000000Z".to_string()),
@@ -598,15 +652,19 @@ mod tests {
         let auth = sigv4_authorization(
             &creds,
             "us-east-1",
-            "GET",
-            "/test.txt",
-            &[],
-            &headers,
-            empty,
-            "20130524T000000Z",
+            &SignRequest {
+                method: "GET",
+                canonical_uri: "/test.txt",
+                query: &[],
+                headers: &headers,
+                payload_sha256_hex: empty,
+                amz_date: "20130524T000000Z",
+            },
         );
         assert!(
-            auth.ends_with("Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41"),
+            auth.ends_with(
+                "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41"
+            ),
             "{auth}"
         );
     }

@@ -74,8 +74,12 @@ pub trait Target {
         lock: Option<&LockInfo>,
     ) -> Result<Option<String>, TargetError>;
     /// Stores a small object from memory.
-    fn put_bytes(&self, name: &str, data: &[u8], lock: Option<&LockInfo>)
-        -> Result<Option<String>, TargetError>;
+    fn put_bytes(
+        &self,
+        name: &str,
+        data: &[u8],
+        lock: Option<&LockInfo>,
+    ) -> Result<Option<String>, TargetError>;
     /// Streams an object (a specific version when given and supported).
     fn get(&self, name: &str, version: Option<&str>) -> Result<Box<dyn Read>, TargetError>;
     fn list(&self) -> Result<Vec<ObjectInfo>, TargetError>;
@@ -192,7 +196,11 @@ impl Target for LocalDir {
             ));
         }
         std::fs::rename(staged, &dst)
-            .or_else(|_| std::fs::copy(staged, &dst).map(|_| ()).and_then(|_| std::fs::remove_file(staged)))
+            .or_else(|_| {
+                std::fs::copy(staged, &dst)
+                    .map(|_| ())
+                    .and_then(|_| std::fs::remove_file(staged))
+            })
             .map_err(|e| self.io(name, e))?;
         self.make_readonly(&dst);
         Ok(None)

@@ -172,13 +172,28 @@ pub fn parse_utc(s: &str) -> Option<i64> {
             None
         }
     };
-    let (y, mo, d, h, mi, se) = if b.len() >= 16 && b.get(8) == Some(&b'T') && b.get(4) != Some(&b'-') {
-        (num(0..4)?, num(4..6)?, num(6..8)?, num(9..11)?, num(11..13)?, num(13..15)?)
-    } else if b.len() >= 20 && b[4] == b'-' && b[7] == b'-' && b[10] == b'T' {
-        (num(0..4)?, num(5..7)?, num(8..10)?, num(11..13)?, num(14..16)?, num(17..19)?)
-    } else {
-        return None;
-    };
+    let (y, mo, d, h, mi, se) =
+        if b.len() >= 16 && b.get(8) == Some(&b'T') && b.get(4) != Some(&b'-') {
+            (
+                num(0..4)?,
+                num(4..6)?,
+                num(6..8)?,
+                num(9..11)?,
+                num(11..13)?,
+                num(13..15)?,
+            )
+        } else if b.len() >= 20 && b[4] == b'-' && b[7] == b'-' && b[10] == b'T' {
+            (
+                num(0..4)?,
+                num(5..7)?,
+                num(8..10)?,
+                num(11..13)?,
+                num(14..16)?,
+                num(17..19)?,
+            )
+        } else {
+            return None;
+        };
     if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
         return None;
     }

@@ -16,7 +16,13 @@ fn sha(p: &Path) -> String {
 
 fn untar(tar_file: &Path, into: &Path) {
     let tar = common::require_tool("tar", "tar");
-    let st = Command::new(tar).arg("-xf").arg(tar_file).arg("-C").arg(into).status().unwrap();
+    let st = Command::new(tar)
+        .arg("-xf")
+        .arg(tar_file)
+        .arg("-C")
+        .arg(into)
+        .status()
+        .unwrap();
     assert!(st.success());
 }
 
@@ -30,7 +36,15 @@ fn sipsentry_x25519_archive_decrypts_with_age_cli() {
     let store = LocalDir::new(store_dir.path()).unwrap();
     let m = archive::create(
         &store,
-        &CreateOptions { name: "pbx1", sources: &sources, encryption: &keys.encryption(), signer: &keys.signing, lock: None, staging_dir: None, now: None },
+        &CreateOptions {
+            name: "pbx1",
+            sources: &sources,
+            encryption: &keys.encryption(),
+            signer: &keys.signing,
+            lock: None,
+            staging_dir: None,
+            now: None,
+        },
     )
     .unwrap();
     let work = tempfile::tempdir().unwrap();
@@ -44,14 +58,21 @@ fn sipsentry_x25519_archive_decrypts_with_age_cli() {
         .arg(store_dir.path().join(&m.archive.object))
         .output()
         .unwrap();
-    assert!(out.status.success(), "age -d failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "age -d failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // The plaintext age produced is exactly what the manifest hashed.
     assert_eq!(sha(&plain), m.archive.plaintext_sha256);
     let x = work.path().join("x");
     std::fs::create_dir(&x).unwrap();
     untar(&plain, &x);
     assert_eq!(sha(&x.join("3CXScheduledBackup.zip")), sha(&sources[1]));
-    assert_eq!(sha(&x.join("asterisk/pjsip.d/trunk.conf")), sha(&sources[0].join("pjsip.d/trunk.conf")));
+    assert_eq!(
+        sha(&x.join("asterisk/pjsip.d/trunk.conf")),
+        sha(&sources[0].join("pjsip.d/trunk.conf"))
+    );
     for e in m.entries.iter().filter(|e| e.sha256.is_some()) {
         assert_eq!(Some(sha(&x.join(&e.path))), e.sha256, "{}", e.path);
     }
@@ -89,7 +110,11 @@ fn sipsentry_passphrase_archive_decrypts_with_age_cli() {
         .env("AGE_TEST_PASS", pass)
         .output()
         .expect("python3 is needed to drive age's passphrase prompt");
-    assert!(out.status.success(), "age -d (passphrase) failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "age -d (passphrase) failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(sha(&plain), m.archive.plaintext_sha256);
 }
 
@@ -119,14 +144,32 @@ fn age_cli_archives_are_read_by_sipsentry() {
         .spawn()
         .unwrap();
     use std::io::Write;
-    child.stdin.take().unwrap().write_all(&tar_out.stdout).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&tar_out.stdout)
+        .unwrap();
     assert!(child.wait().unwrap().success());
     let x = work.path().join("x");
-    let entries = archive::read_foreign(std::fs::File::open(&enc).unwrap(), &keys.decryption(), Some(&x)).unwrap();
-    let zip = entries.iter().find(|e| e.path == "3CXScheduledBackup.zip").unwrap();
+    let entries = archive::read_foreign(
+        std::fs::File::open(&enc).unwrap(),
+        &keys.decryption(),
+        Some(&x),
+    )
+    .unwrap();
+    let zip = entries
+        .iter()
+        .find(|e| e.path == "3CXScheduledBackup.zip")
+        .unwrap();
     assert_eq!(zip.sha256, sha(&sources[1]));
-    assert!(entries.iter().any(|e| e.path == "asterisk/pjsip.d/trunk.conf"));
-    assert_eq!(sha(&x.join("asterisk/pjsip.conf")), sha(&sources[0].join("pjsip.conf")));
+    assert!(entries
+        .iter()
+        .any(|e| e.path == "asterisk/pjsip.d/trunk.conf"));
+    assert_eq!(
+        sha(&x.join("asterisk/pjsip.conf")),
+        sha(&sources[0].join("pjsip.conf"))
+    );
 
     // Passphrase direction: `age -p` (driven through a pty) read with the same passphrase.
     let pass = "age made this 91c2";
@@ -141,12 +184,26 @@ fn age_cli_archives_are_read_by_sipsentry() {
         .env("AGE_TEST_PASS", pass)
         .output()
         .unwrap();
-    assert!(out.status.success(), "age -p failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "age -p failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut d = Decryption::default();
     d.set_passphrase(Secret::from(pass.to_owned()));
     let entries = archive::read_foreign(std::fs::File::open(&enc_p).unwrap(), &d, None).unwrap();
-    assert_eq!(entries.iter().find(|e| e.path == "3CXScheduledBackup.zip").unwrap().sha256, sha(&sources[1]));
+    assert_eq!(
+        entries
+            .iter()
+            .find(|e| e.path == "3CXScheduledBackup.zip")
+            .unwrap()
+            .sha256,
+        sha(&sources[1])
+    );
     // Damage in an age-made file is caught by age's authentication.
     common::flip_byte(&enc, std::fs::metadata(&enc).unwrap().len() / 2);
-    assert!(archive::read_foreign(std::fs::File::open(&enc).unwrap(), &keys.decryption(), None).is_err());
+    assert!(
+        archive::read_foreign(std::fs::File::open(&enc).unwrap(), &keys.decryption(), None)
+            .is_err()
+    );
 }

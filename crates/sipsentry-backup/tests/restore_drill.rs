@@ -13,19 +13,33 @@ use std::path::PathBuf;
 fn backup(keys: &common::Keys, store: &LocalDir, sources: &[PathBuf]) -> Manifest {
     archive::create(
         store,
-        &CreateOptions { name: "drill", sources, encryption: &keys.encryption(), signer: &keys.signing, lock: None, staging_dir: None, now: None },
+        &CreateOptions {
+            name: "drill",
+            sources,
+            encryption: &keys.encryption(),
+            signer: &keys.signing,
+            lock: None,
+            staging_dir: None,
+            now: None,
+        },
     )
     .unwrap()
 }
 
 fn opts(expect: &[&str]) -> DrillOptions {
-    DrillOptions { expect_zip_entries: expect.iter().map(|s| s.to_string()).collect(), ..Default::default() }
+    DrillOptions {
+        expect_zip_entries: expect.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    }
 }
 
 #[test]
 fn good_backup_passes_every_content_check() {
     common::require_tool("pg_restore", "postgresql");
-    assert!(drill::pg_bindir().is_some(), "PostgreSQL server binaries missing: install the Debian package postgresql");
+    assert!(
+        drill::pg_bindir().is_some(),
+        "PostgreSQL server binaries missing: install the Debian package postgresql"
+    );
     let keys = common::keys();
     let src = tempfile::tempdir().unwrap();
     let mut sources = common::make_sources(src.path());
@@ -33,14 +47,24 @@ fn good_backup_passes_every_content_check() {
     let store_dir = tempfile::tempdir().unwrap();
     let store = LocalDir::new(store_dir.path()).unwrap();
     let m = backup(&keys, &store, &sources);
-    let r = drill::restore_test(&store, &m.id, &keys.verify, &keys.decryption(), &opts(&["BackupInfo.xml", "Data/DbBackup/*.sql"]));
+    let r = drill::restore_test(
+        &store,
+        &m.id,
+        &keys.verify,
+        &keys.decryption(),
+        &opts(&["BackupInfo.xml", "Data/DbBackup/*.sql"]),
+    );
     assert!(r.ok, "{r:#?}");
     let kinds: Vec<&str> = r.checks.iter().map(|c| c.check.as_str()).collect();
     assert_eq!(kinds, ["verify", "zip", "sqlite", "postgres"], "{r:#?}");
     let pg = &r.checks[3];
     // 3 extensions + 250 call records from tests/vectors/pbx-cdr.sql.
     assert!(pg.detail.contains("2 tables, 253 rows"), "{}", pg.detail);
-    assert!(r.checks[1].detail.contains("8 entries"), "{}", r.checks[1].detail);
+    assert!(
+        r.checks[1].detail.contains("8 entries"),
+        "{}",
+        r.checks[1].detail
+    );
     assert!(r.checks[2].detail.contains("integrity_check ok"));
 }
 
@@ -70,7 +94,10 @@ fn corrupted_archive_fails_the_drill() {
     let store_dir = tempfile::tempdir().unwrap();
     let store = LocalDir::new(store_dir.path()).unwrap();
     let m = backup(&keys, &store, &sources);
-    common::flip_byte(&store_dir.path().join(&m.archive.object), m.archive.ciphertext_size / 3);
+    common::flip_byte(
+        &store_dir.path().join(&m.archive.object),
+        m.archive.ciphertext_size / 3,
+    );
     let r = drill::restore_test(&store, &m.id, &keys.verify, &keys.decryption(), &opts(&[]));
     assert!(!r.ok);
     assert_eq!(r.failure().unwrap().check, "verify");
@@ -91,7 +118,7 @@ fn damaged_content_fails_the_drill() {
     std::fs::write(&zip, &z).unwrap();
     let store_dir = tempfile::tempdir().unwrap();
     let store = LocalDir::new(store_dir.path()).unwrap();
-    let m = backup(&keys, &store, &[zip.clone()]);
+    let m = backup(&keys, &store, std::slice::from_ref(&zip));
     let r = drill::restore_test(&store, &m.id, &keys.verify, &keys.decryption(), &opts(&[]));
     assert!(!r.ok, "{r:#?}");
     assert_eq!(r.failure().unwrap().check, "zip", "{r:#?}");
@@ -101,11 +128,21 @@ fn damaged_content_fails_the_drill() {
     let good = src2.path().join("3CXScheduledBackup.zip");
     common::make_3cx_zip(&good);
     let m = backup(&keys, &store, &[good]);
-    let r = drill::restore_test(&store, &m.id, &keys.verify, &keys.decryption(), &opts(&["Data/DbBackup/*.sql", "Data/Missing/*"]));
+    let r = drill::restore_test(
+        &store,
+        &m.id,
+        &keys.verify,
+        &keys.decryption(),
+        &opts(&["Data/DbBackup/*.sql", "Data/Missing/*"]),
+    );
     assert!(!r.ok);
     let f = r.failure().unwrap();
     assert_eq!(f.check, "zip");
-    assert!(f.detail.contains("Data/Missing/*") && !f.detail.contains("DbBackup"), "{}", f.detail);
+    assert!(
+        f.detail.contains("Data/Missing/*") && !f.detail.contains("DbBackup"),
+        "{}",
+        f.detail
+    );
 
     // Corrupt SQLite: a b-tree page overwritten.
     let src3 = tempfile::tempdir().unwrap();

@@ -18,7 +18,9 @@ fn moto() -> (String, Credentials) {
     let endpoint = std::env::var("SIPSENTRY_TEST_S3_ENDPOINT").unwrap_or_else(|_| ENDPOINT.into());
     let hostport = endpoint.trim_start_matches("http://");
     if std::net::TcpStream::connect_timeout(
-        &hostport.parse().expect("SIPSENTRY_TEST_S3_ENDPOINT must be http://IP:PORT"),
+        &hostport
+            .parse()
+            .expect("SIPSENTRY_TEST_S3_ENDPOINT must be http://IP:PORT"),
         std::time::Duration::from_secs(2),
     )
     .is_err()
@@ -28,7 +30,10 @@ fn moto() -> (String, Credentials) {
              `moto_server -H 127.0.0.80 -p 5080` (.ci/deps.d/40-backup.sh starts it in CI)"
         );
     }
-    (endpoint, Credentials::new("testing".into(), "testing-secret".into(), None))
+    (
+        endpoint,
+        Credentials::new("testing".into(), "testing-secret".into(), None),
+    )
 }
 
 fn bucket(tag: &str) -> S3Target {
@@ -36,16 +41,30 @@ fn bucket(tag: &str) -> S3Target {
     let unique = format!(
         "sipsentry-{tag}-{}-{}",
         std::process::id(),
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() % 1_000_000_000
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+            % 1_000_000_000
     );
-    let t = S3Target::new(&format!("s3://{unique}/pbx1"), &endpoint, "us-east-1", creds).unwrap();
+    let t = S3Target::new(
+        &format!("s3://{unique}/pbx1"),
+        &endpoint,
+        "us-east-1",
+        creds,
+    )
+    .unwrap();
     t.create_bucket_with_lock().unwrap();
     t
 }
 
 fn lock(days: i64) -> LockInfo {
     let until = util::now_unix() + days * 86_400;
-    LockInfo { mode: "COMPLIANCE".into(), retain_until: util::rfc3339(until), retain_until_unix: until }
+    LockInfo {
+        mode: "COMPLIANCE".into(),
+        retain_until: util::rfc3339(until),
+        retain_until_unix: until,
+    }
 }
 
 #[test]
@@ -56,14 +75,29 @@ fn locked_backup_cannot_be_deleted_or_overwritten() {
     let sources = common::make_sources(src.path());
     let m = archive::create(
         &t,
-        &CreateOptions { name: "pbx1", sources: &sources, encryption: &keys.encryption(), signer: &keys.signing, lock: Some(lock(1)), staging_dir: None, now: None },
+        &CreateOptions {
+            name: "pbx1",
+            sources: &sources,
+            encryption: &keys.encryption(),
+            signer: &keys.signing,
+            lock: Some(lock(1)),
+            staging_dir: None,
+            now: None,
+        },
     )
     .unwrap();
-    let version = m.archive.version_id.clone().expect("versioned bucket returns a version id");
+    let version = m
+        .archive
+        .version_id
+        .clone()
+        .expect("versioned bucket returns a version id");
     archive::verify(&t, &m.id, &keys.verify, Some(&keys.decryption()), None).unwrap();
 
     // The storage itself reports the lock.
-    let ls = t.lock_state(&m.archive.object).unwrap().expect("object is locked");
+    let ls = t
+        .lock_state(&m.archive.object)
+        .unwrap()
+        .expect("object is locked");
     assert_eq!(ls.mode, "COMPLIANCE");
     assert!(ls.retain_until_unix > util::now_unix());
 
@@ -78,11 +112,19 @@ fn locked_backup_cannot_be_deleted_or_overwritten() {
     }
     // So is deleting "everything" (every version).
     assert!(t.delete(&m.archive.object).is_err());
-    assert!(t.delete_version(&manifest::manifest_object(&m.id), &t.versions(&manifest::manifest_object(&m.id)).unwrap()[0].version_id).is_err());
+    assert!(t
+        .delete_version(
+            &manifest::manifest_object(&m.id),
+            &t.versions(&manifest::manifest_object(&m.id)).unwrap()[0].version_id
+        )
+        .is_err());
 
     // Overwriting only stacks a new version: the locked one is intact and still verifies.
     let garbage = vec![0x42u8; 1000];
-    let v2 = t.put_unlocked(&m.archive.object, &garbage).unwrap().unwrap();
+    let v2 = t
+        .put_unlocked(&m.archive.object, &garbage)
+        .unwrap()
+        .unwrap();
     assert_ne!(v2, version);
     let mut latest = Vec::new();
     std::io::Read::read_to_end(&mut t.get(&m.archive.object, None).unwrap(), &mut latest).unwrap();
@@ -107,20 +149,41 @@ fn prune_leaves_locked_backups_alone() {
     let mk = |at: i64, l: Option<LockInfo>| {
         archive::create(
             &t,
-            &CreateOptions { name: "pbx1", sources: &sources[..1], encryption: &keys.encryption(), signer: &keys.signing, lock: l, staging_dir: None, now: Some(at) },
+            &CreateOptions {
+                name: "pbx1",
+                sources: &sources[..1],
+                encryption: &keys.encryption(),
+                signer: &keys.signing,
+                lock: l,
+                staging_dir: None,
+                now: Some(at),
+            },
         )
         .unwrap()
     };
     let old_locked = mk(now - 10 * day, Some(lock(1)));
     let old_unlocked = mk(now - 9 * day, None);
     let newest = mk(now - day, None);
-    let policy = Policy { keep_last: 1, ..Policy::default() };
+    let policy = Policy {
+        keep_last: 1,
+        ..Policy::default()
+    };
     let d = retention::prune(&t, &policy, now, false).unwrap();
     let by_id = |id: &str| d.iter().find(|x| x.id == id).unwrap().action.clone();
-    assert!(matches!(by_id(&old_locked.id), Action::SkipLocked { .. }), "{d:?}");
+    assert!(
+        matches!(by_id(&old_locked.id), Action::SkipLocked { .. }),
+        "{d:?}"
+    );
     assert_eq!(by_id(&old_unlocked.id), Action::Delete { dry_run: false });
     assert!(matches!(by_id(&newest.id), Action::Keep { .. }));
     let ids = archive::list_ids(&t).unwrap();
     assert_eq!(ids, vec![old_locked.id.clone(), newest.id.clone()]);
-    archive::verify(&t, &old_locked.id, &keys.verify, Some(&keys.decryption()), None).unwrap();
+    archive::verify(
+        &t,
+        &old_locked.id,
+        &keys.verify,
+        Some(&keys.decryption()),
+        None,
+    )
+    .unwrap();
 }

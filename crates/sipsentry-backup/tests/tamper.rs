@@ -9,7 +9,13 @@ use sipsentry_backup::keys::SigningKey;
 use sipsentry_backup::manifest::{self, Manifest};
 use sipsentry_backup::target::{LocalDir, Target};
 
-fn make(keys: &common::Keys, store: &LocalDir, name: &str, src: &[std::path::PathBuf], now: i64) -> Manifest {
+fn make(
+    keys: &common::Keys,
+    store: &LocalDir,
+    name: &str,
+    src: &[std::path::PathBuf],
+    now: i64,
+) -> Manifest {
     archive::create(
         store,
         &CreateOptions {
@@ -34,9 +40,18 @@ fn roundtrip_verifies_every_entry() {
     let store = LocalDir::new(store_dir.path()).unwrap();
     let m = make(&keys, &store, "pbx1", &sources, 1_780_000_000);
     assert_eq!(m.id, "pbx1-20260528T202640Z");
-    assert_eq!(m.sources.iter().map(|s| s.kind.as_str()).collect::<Vec<_>>(), ["dir", "file", "sqlite"]);
+    assert_eq!(
+        m.sources
+            .iter()
+            .map(|s| s.kind.as_str())
+            .collect::<Vec<_>>(),
+        ["dir", "file", "sqlite"]
+    );
     // The WAL side files of the SQLite store are folded in by the online backup, not archived.
-    assert!(!m.entries.iter().any(|e| e.path.ends_with("-wal") || e.path.ends_with("-shm")));
+    assert!(!m
+        .entries
+        .iter()
+        .any(|e| e.path.ends_with("-wal") || e.path.ends_with("-shm")));
     let v = archive::verify(&store, &m.id, &keys.verify, Some(&keys.decryption()), None).unwrap();
     assert!(v.decrypted);
     assert_eq!(v.entries_checked, m.entries.len());
@@ -45,13 +60,29 @@ fn roundtrip_verifies_every_entry() {
     assert!(!v.decrypted);
     // Restore writes identical files.
     let out = tempfile::tempdir().unwrap();
-    let v = archive::verify(&store, &m.id, &keys.verify, Some(&keys.decryption()), Some(out.path())).unwrap();
+    let v = archive::verify(
+        &store,
+        &m.id,
+        &keys.verify,
+        Some(&keys.decryption()),
+        Some(out.path()),
+    )
+    .unwrap();
     assert_eq!(
         std::fs::read(out.path().join("asterisk/pjsip.d/trunk.conf")).unwrap(),
-        std::fs::read(&sources[0].join("pjsip.d/trunk.conf")).unwrap()
+        std::fs::read(sources[0].join("pjsip.d/trunk.conf")).unwrap()
     );
-    assert_eq!(std::fs::read(out.path().join("3CXScheduledBackup.zip")).unwrap(), std::fs::read(&sources[1]).unwrap());
-    assert_eq!(v.restored_files.len(), m.entries.iter().filter(|e| e.kind == manifest::EntryType::File).count());
+    assert_eq!(
+        std::fs::read(out.path().join("3CXScheduledBackup.zip")).unwrap(),
+        std::fs::read(&sources[1]).unwrap()
+    );
+    assert_eq!(
+        v.restored_files.len(),
+        m.entries
+            .iter()
+            .filter(|e| e.kind == manifest::EntryType::File)
+            .count()
+    );
 }
 
 #[test]
@@ -98,7 +129,10 @@ fn flipped_byte_anywhere_in_manifest_is_named() {
     for off in (0..n).step_by(5).chain(n - 8..n) {
         common::flip_byte(&path, off);
         let e = archive::verify(&store, &m.id, &keys.verify, None, None).unwrap_err();
-        assert!(matches!(e, VerifyError::SignatureInvalid { .. }), "offset {off}: {e}");
+        assert!(
+            matches!(e, VerifyError::SignatureInvalid { .. }),
+            "offset {off}: {e}"
+        );
         assert_eq!(e.check(), "manifest-signature");
         common::overwrite(&path, &original);
     }
@@ -110,7 +144,9 @@ fn flipped_byte_anywhere_in_manifest_is_named() {
         assert!(
             matches!(
                 e,
-                VerifyError::SignatureMalformed { .. } | VerifyError::SignatureInvalid { .. } | VerifyError::UntrustedSigner { .. }
+                VerifyError::SignatureMalformed { .. }
+                    | VerifyError::SignatureInvalid { .. }
+                    | VerifyError::UntrustedSigner { .. }
             ),
             "sig offset {off}: {e}"
         );
@@ -133,15 +169,25 @@ fn swapped_archives_and_manifests_are_named() {
     common::overwrite(&pa, &db);
     common::overwrite(&pb, &da);
     for m in [&a, &b] {
-        let e = archive::verify(&store, &m.id, &keys.verify, Some(&keys.decryption()), None).unwrap_err();
-        assert!(matches!(e, VerifyError::CiphertextHashMismatch { .. }), "{e}");
+        let e = archive::verify(&store, &m.id, &keys.verify, Some(&keys.decryption()), None)
+            .unwrap_err();
+        assert!(
+            matches!(e, VerifyError::CiphertextHashMismatch { .. }),
+            "{e}"
+        );
     }
     common::overwrite(&pa, &da);
     common::overwrite(&pb, &db);
     // A validly signed manifest of another backup put in place of this one's.
     for (obj, f) in [
-        (manifest::manifest_object(&a.id), manifest::manifest_object(&b.id)),
-        (manifest::signature_object(&a.id), manifest::signature_object(&b.id)),
+        (
+            manifest::manifest_object(&a.id),
+            manifest::manifest_object(&b.id),
+        ),
+        (
+            manifest::signature_object(&a.id),
+            manifest::signature_object(&b.id),
+        ),
     ] {
         let data = std::fs::read(d.join(f)).unwrap();
         common::overwrite(&d.join(obj), &data);
@@ -163,8 +209,12 @@ fn truncated_or_missing_archive_is_named() {
     let data = std::fs::read(&path).unwrap();
     for keep in [0, 100, data.len() / 2, data.len() - 1] {
         common::overwrite(&path, &data[..keep]);
-        let e = archive::verify(&store, &m.id, &keys.verify, Some(&keys.decryption()), None).unwrap_err();
-        assert!(matches!(e, VerifyError::CiphertextHashMismatch { .. }), "{keep}: {e}");
+        let e = archive::verify(&store, &m.id, &keys.verify, Some(&keys.decryption()), None)
+            .unwrap_err();
+        assert!(
+            matches!(e, VerifyError::CiphertextHashMismatch { .. }),
+            "{keep}: {e}"
+        );
     }
     store.delete(&m.archive.object).unwrap();
     let e = archive::verify(&store, &m.id, &keys.verify, None, None).unwrap_err();
@@ -208,7 +258,8 @@ fn wrong_identity_fails_decryption_not_hash() {
     let store_dir = tempfile::tempdir().unwrap();
     let store = LocalDir::new(store_dir.path()).unwrap();
     let m = make(&keys, &store, "pbx1", &sources, 1_780_000_000);
-    let e = archive::verify(&store, &m.id, &keys.verify, Some(&other.decryption()), None).unwrap_err();
+    let e =
+        archive::verify(&store, &m.id, &keys.verify, Some(&other.decryption()), None).unwrap_err();
     assert!(matches!(e, VerifyError::Decrypt { .. }), "{e}");
 }
 
@@ -253,15 +304,31 @@ fn sqlite_online_backup_includes_uncheckpointed_wal() {
     // Connection kept open: rows sit in the WAL, not yet in the main file.
     let conn = common::make_sqlite(&db, 50);
     conn.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
-    conn.execute("INSERT INTO findings (kind, src) VALUES ('LATE', 'x')", []).unwrap();
+    conn.execute("INSERT INTO findings (kind, src) VALUES ('LATE', 'x')", [])
+        .unwrap();
     assert!(src.path().join("live.db-wal").exists());
     let store_dir = tempfile::tempdir().unwrap();
     let store = LocalDir::new(store_dir.path()).unwrap();
-    let m = make(&keys, &store, "db", &[db.clone()], 1_780_000_000);
+    let m = make(
+        &keys,
+        &store,
+        "db",
+        std::slice::from_ref(&db),
+        1_780_000_000,
+    );
     let out = tempfile::tempdir().unwrap();
-    archive::verify(&store, &m.id, &keys.verify, Some(&keys.decryption()), Some(out.path())).unwrap();
+    archive::verify(
+        &store,
+        &m.id,
+        &keys.verify,
+        Some(&keys.decryption()),
+        Some(out.path()),
+    )
+    .unwrap();
     let r = rusqlite::Connection::open(out.path().join("live.db")).unwrap();
-    let n: i64 = r.query_row("SELECT count(*) FROM findings", [], |r| r.get(0)).unwrap();
+    let n: i64 = r
+        .query_row("SELECT count(*) FROM findings", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(n, 51);
     drop(conn);
 }
@@ -275,21 +342,45 @@ fn bad_names_and_empty_sources_are_refused() {
     for name in ["", "../x", "a/b", ".hidden"] {
         let e = archive::create(
             &store,
-            &CreateOptions { name, sources: &src, encryption: &keys.encryption(), signer: &keys.signing, lock: None, staging_dir: None, now: None },
+            &CreateOptions {
+                name,
+                sources: &src,
+                encryption: &keys.encryption(),
+                signer: &keys.signing,
+                lock: None,
+                staging_dir: None,
+                now: None,
+            },
         )
         .unwrap_err();
         assert!(matches!(e, archive::CreateError::BadName(_)), "{name}: {e}");
     }
     let e = archive::create(
         &store,
-        &CreateOptions { name: "x", sources: &[], encryption: &keys.encryption(), signer: &keys.signing, lock: None, staging_dir: None, now: None },
+        &CreateOptions {
+            name: "x",
+            sources: &[],
+            encryption: &keys.encryption(),
+            signer: &keys.signing,
+            lock: None,
+            staging_dir: None,
+            now: None,
+        },
     )
     .unwrap_err();
     assert!(matches!(e, archive::CreateError::NoSources));
     let missing = vec![store_dir.path().join("nope")];
     let e = archive::create(
         &store,
-        &CreateOptions { name: "x", sources: &missing, encryption: &keys.encryption(), signer: &keys.signing, lock: None, staging_dir: None, now: None },
+        &CreateOptions {
+            name: "x",
+            sources: &missing,
+            encryption: &keys.encryption(),
+            signer: &keys.signing,
+            lock: None,
+            staging_dir: None,
+            now: None,
+        },
     )
     .unwrap_err();
     assert!(matches!(e, archive::CreateError::Source { .. }), "{e}");

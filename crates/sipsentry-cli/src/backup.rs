@@ -17,8 +17,9 @@ use std::path::{Path, PathBuf};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
+    // Boxed: the subcommands' arguments are large, and `Command` in main.rs holds this by value.
     #[command(subcommand)]
-    cmd: Cmd,
+    cmd: Box<Cmd>,
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -244,6 +245,12 @@ struct RestoreArgs {
 struct ListArgs {
     #[command(flatten)]
     target: TargetArgs,
+    /// Alert BACKUP-STALE (and exit 1) when the newest backup is older than this many hours.
+    #[arg(long, value_name = "HOURS")]
+    max_age_hours: Option<u64>,
+    /// POST the BACKUP-STALE alert to this URL.
+    #[arg(long, value_name = "URL")]
+    webhook: Option<String>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
 }
@@ -285,7 +292,9 @@ fn open_target(a: &TargetArgs) -> Result<Box<dyn Target>> {
                 "S3 credentials missing: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or use --s3-credentials-file",
             )?,
         };
-        Ok(Box::new(S3Target::new(&a.target, &endpoint, &region, creds)?))
+        Ok(Box::new(S3Target::new(
+            &a.target, &endpoint, &region, creds,
+        )?))
     } else {
         let dir = a.target.strip_prefix("dir:").unwrap_or(&a.target);
         Ok(Box::new(LocalDir::new(dir)?))
@@ -328,7 +337,7 @@ fn emit_alert(a: &Alert, webhook: Option<&str>) {
 }
 
 pub fn run(a: &Args) -> Result<u8> {
-    match &a.cmd {
+    match a.cmd.as_ref() {
         Cmd::Keygen(k) => keygen(k),
         Cmd::Create(c) => create(c),
         Cmd::Verify(v) => verify(v),
@@ -363,7 +372,12 @@ fn keygen(k: &KeygenArgs) -> Result<u8> {
     let sk = SigningKey::generate();
     let vk = sk.verify_key().to_string();
     let p = |n: &str| k.out_dir.join(n);
-    for n in ["backup-identity.txt", "backup-signing.key", "backup-recipient.txt", "backup-verify.pub"] {
+    for n in [
+        "backup-identity.txt",
+        "backup-signing.key",
+        "backup-recipient.txt",
+        "backup-verify.pub",
+    ] {
         if p(n).exists() {
             bail!("{} exists: refusing to overwrite a key", p(n).display());
         }
@@ -379,7 +393,11 @@ fn keygen(k: &KeygenArgs) -> Result<u8> {
     std::fs::write(p("backup-verify.pub"), format!("{vk}\n"))?;
     println!("age recipient (public):   {recipient}");
     println!("verify key (public):      {vk}");
-    println!("secrets written (0600):   {} {}", p("backup-identity.txt").display(), p("backup-signing.key").display());
+    println!(
+        "secrets written (0600):   {} {}",
+        p("backup-identity.txt").display(),
+        p("backup-signing.key").display()
+    );
     Ok(0)
 }
 
@@ -574,7 +592,10 @@ fn restore_test(r: &RestoreArgs) -> Result<u8> {
             &id,
             &target.describe(),
             &f.check,
-            format!("restore drill of {id} failed: {} {}: {}", f.check, f.subject, f.detail),
+            format!(
+                "restore drill of {id} failed: {} {}: {}",
+                f.check, f.subject, f.detail
+            ),
         );
         a.details = report
             .checks
@@ -625,15 +646,47 @@ fn list(l: &ListArgs) -> Result<u8> {
                 println!(
                     "  {}  {:>14} bytes  {:>6} entries  lock: {}",
                     r["id"].as_str().unwrap_or(""),
-                    r["ciphertext_size"].as_u64().map(|n| n.to_string()).unwrap_or("?".into()),
-                    r["entries"].as_u64().map(|n| n.to_string()).unwrap_or("?".into()),
+                    r["ciphertext_size"]
+                        .as_u64()
+                        .map(|n| n.to_string())
+                        .unwrap_or("?".into()),
+                    r["entries"]
+                        .as_u64()
+                        .map(|n| n.to_string())
+                        .unwrap_or("?".into()),
                     r["storage_lock_until"]
                         .as_str()
-                        .map(|u| format!("{} until {u}", r["storage_lock_mode"].as_str().unwrap_or("")))
-                        .or_else(|| r["recorded_retention_until"].as_str().map(|u| format!("recorded until {u}")))
+                        .map(|u| format!(
+                            "{} until {u}",
+                            r["storage_lock_mode"].as_str().unwrap_or("")
+                        ))
+                        .or_else(|| r["recorded_retention_until"]
+                            .as_str()
+                            .map(|u| format!("recorded until {u}")))
                         .unwrap_or_else(|| "none".into())
                 );
             }
+        }
+    }
+    if let Some(h) = l.max_age_hours {
+        let newest = ids.iter().filter_map(|id| manifest::id_time(id)).max();
+        let limit = util::now_unix() - (h.min(1_000_000) as i64) * 3600;
+        if newest.is_none_or(|t| t < limit) {
+            let a = Alert::new(
+                alert::STALE,
+                ids.last().map(String::as_str).unwrap_or(""),
+                &target.describe(),
+                "max-age",
+                match newest {
+                    Some(t) => format!(
+                        "newest backup is from {}, older than {h} h",
+                        util::rfc3339(t)
+                    ),
+                    None => "no backup on the target".into(),
+                },
+            );
+            emit_alert(&a, l.webhook.as_deref());
+            return Ok(1);
         }
     }
     Ok(0)

@@ -18,7 +18,11 @@ fn run(mut c: Command) -> Output {
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 struct Setup {
@@ -30,7 +34,8 @@ impl Setup {
         let dir = tempfile::tempdir().unwrap();
         let o = run({
             let mut c = bin();
-            c.args(["backup", "keygen", "--out-dir"]).arg(dir.path().join("keys"));
+            c.args(["backup", "keygen", "--out-dir"])
+                .arg(dir.path().join("keys"));
             c
         });
         assert!(o.status.success(), "{}", text(&o));
@@ -45,7 +50,11 @@ impl Setup {
     }
     fn secret_strings(&self) -> Vec<String> {
         let id = std::fs::read_to_string(self.p("keys/backup-identity.txt")).unwrap();
-        let id_line = id.lines().find(|l| l.starts_with("AGE-SECRET-KEY-")).unwrap().to_string();
+        let id_line = id
+            .lines()
+            .find(|l| l.starts_with("AGE-SECRET-KEY-"))
+            .unwrap()
+            .to_string();
         let sk = std::fs::read_to_string(self.p("keys/backup-signing.key")).unwrap();
         let sk_b64 = sk.trim().split(':').nth(1).unwrap().to_string();
         vec![id_line.clone(), id_line.to_lowercase(), sk_b64]
@@ -110,7 +119,11 @@ fn crc32(d: &[u8]) -> u32 {
     for &b in d {
         c ^= b as u32;
         for _ in 0..8 {
-            c = if c & 1 != 0 { (c >> 1) ^ 0xEDB8_8320 } else { c >> 1 };
+            c = if c & 1 != 0 {
+                (c >> 1) ^ 0xEDB8_8320
+            } else {
+                c >> 1
+            };
         }
     }
     !c
@@ -155,7 +168,10 @@ fn backup_verify_exit_codes() {
     let o = verify(&["--format", "json"]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let stdout = String::from_utf8_lossy(&o.stdout);
-    let lines: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines[0]["check"], "ciphertext-sha256");
     assert_eq!(lines[1]["id"], "BACKUP-VERIFY-FAILED");
     // Usage errors: 2.
@@ -175,7 +191,11 @@ fn backup_verify_exit_codes() {
         c
     });
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(text(&o).contains("not an age X25519 recipient"), "{}", text(&o));
+    assert!(
+        text(&o).contains("not an age X25519 recipient"),
+        "{}",
+        text(&o)
+    );
 }
 
 /// A failed drill exits 1, prints the alert JSON line on stdout and POSTs it to the webhook.
@@ -197,7 +217,8 @@ fn failed_restore_drill_alerts_on_stdout_and_webhook() {
     let addr = listener.local_addr().unwrap();
     let server = std::thread::spawn(move || {
         let (mut sock, _) = listener.accept().unwrap();
-        sock.set_read_timeout(Some(std::time::Duration::from_secs(20))).unwrap();
+        sock.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+            .unwrap();
         let mut r = BufReader::new(sock.try_clone().unwrap());
         let mut len = 0usize;
         loop {
@@ -212,7 +233,8 @@ fn failed_restore_drill_alerts_on_stdout_and_webhook() {
         }
         let mut body = vec![0; len.min(1 << 20)];
         r.read_exact(&mut body).unwrap();
-        sock.write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n").unwrap();
+        sock.write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
+            .unwrap();
         body
     });
     let mut c = bin();
@@ -302,7 +324,14 @@ fn secrets_never_in_output() {
     let mut c = bin();
     c.env("AWS_ACCESS_KEY_ID", "AKIDMARKER")
         .env("AWS_SECRET_ACCESS_KEY", "s3-secret-key-marker")
-        .args(["backup", "list", "--target", "s3://nobucket/x", "--s3-endpoint", "http://127.0.0.82:9"]);
+        .args([
+            "backup",
+            "list",
+            "--target",
+            "s3://nobucket/x",
+            "--s3-endpoint",
+            "http://127.0.0.82:9",
+        ]);
     let o = run(c);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(!text(&o).contains("s3-secret-key-marker"), "{}", text(&o));

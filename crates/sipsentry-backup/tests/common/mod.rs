@@ -15,7 +15,10 @@ pub struct Keys {
 
 impl Keys {
     pub fn encryption(&self) -> Encryption {
-        Encryption::Recipients(vec![sipsentry_backup::keys::parse_recipient(&self.recipient).unwrap()])
+        Encryption::Recipients(vec![sipsentry_backup::keys::parse_recipient(
+            &self.recipient,
+        )
+        .unwrap()])
     }
     pub fn decryption(&self) -> Decryption {
         let mut d = Decryption::default();
@@ -48,7 +51,9 @@ pub fn require_tool(bin: &str, package: &str) -> PathBuf {
             return p;
         }
     }
-    panic!("`{bin}` not found: install the Debian package `{package}` (.ci/deps.d/40-backup.sh does)");
+    panic!(
+        "`{bin}` not found: install the Debian package `{package}` (.ci/deps.d/40-backup.sh does)"
+    );
 }
 
 /// A synthetic 3CX-style backup zip.
@@ -126,9 +131,17 @@ pub fn overwrite(path: &Path, data: &[u8]) {
 pub fn make_sources(root: &Path) -> Vec<PathBuf> {
     let etc = root.join("asterisk");
     std::fs::create_dir_all(etc.join("pjsip.d")).unwrap();
-    std::fs::write(etc.join("pjsip.conf"), "[transport-udp]\ntype=transport\nprotocol=udp\n").unwrap();
+    std::fs::write(
+        etc.join("pjsip.conf"),
+        "[transport-udp]\ntype=transport\nprotocol=udp\n",
+    )
+    .unwrap();
     std::fs::write(etc.join("pjsip.d/trunk.conf"), "[trunk]\ntype=endpoint\n").unwrap();
-    std::fs::write(etc.join("extensions.conf"), "[from-internal]\nexten => _1XX,1,Dial(PJSIP/${EXTEN})\n").unwrap();
+    std::fs::write(
+        etc.join("extensions.conf"),
+        "[from-internal]\nexten => _1XX,1,Dial(PJSIP/${EXTEN})\n",
+    )
+    .unwrap();
     #[cfg(unix)]
     std::os::unix::fs::symlink("pjsip.conf", etc.join("pjsip-link.conf")).unwrap();
     let zip = root.join("3CXScheduledBackup.zip");
