@@ -46,9 +46,12 @@ echo
 echo "| step | median s | MB/s | peak RSS MiB (max of runs) |"
 echo "|---|---|---|---|"
 for n in sipsentry-create tar-age-create sipsentry-verify age-tar-verify; do
-  awk -v n="$n" -v b="$BYTES" '$1==n {t[++k]=$2; if ($3>m) m=$3}
-    END {asort(t); med=(k%2)? t[(k+1)/2] : (t[k/2]+t[k/2+1])/2;
-         printf "| %s | %.2f | %.0f | %.1f |\n", n, med, b/1e6/med, m/1024}' "$W/results"
+  times=$(awk -v n="$n" '$1==n {print $2}' "$W/results" | sort -n)
+  k=$(echo "$times" | wc -l)
+  med=$(echo "$times" | awk -v k="$k" '{t[NR]=$1} END {print (k%2) ? t[(k+1)/2] : (t[k/2]+t[k/2+1])/2}')
+  rss=$(awk -v n="$n" '$1==n && $3>m {m=$3} END {print m}' "$W/results")
+  awk -v n="$n" -v b="$BYTES" -v med="$med" -v rss="$rss" \
+    'BEGIN {printf "| %s | %.2f | %.0f | %.1f |\n", n, med, b/1e6/med, rss/1024}'
 done
 echo
 echo "raw (name seconds maxrss_kib):"

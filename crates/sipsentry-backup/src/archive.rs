@@ -5,7 +5,7 @@ use crate::manifest::{
     self, ArchiveInfo, ContentKind, Entry, EntryType, LockInfo, Manifest, SignatureFile, SourceInfo,
 };
 use crate::target::{get_capped, Target, TargetError};
-use crate::util::{HashReader, HashWriter, SharedHashReader};
+use crate::util::{HashReader, HashWriter, SharedHashReader, ThreadedReader, ThreadedWriter};
 use std::collections::{HashMap, HashSet};
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Component, Path, PathBuf};
@@ -420,7 +420,7 @@ pub fn create(target: &dyn Target, opts: &CreateOptions<'_>) -> Result<Manifest,
         .map_err(CreateError::Encrypt)?
         .wrap_output(cipher_w)
         .map_err(staging_err)?;
-    let plain_w = HashWriter::new(age_w);
+    let plain_w = HashWriter::new(ThreadedWriter::new(age_w).map_err(staging_err)?);
     let mut tar = tar::Builder::new(plain_w);
     tar.follow_symlinks(false);
 
@@ -455,7 +455,8 @@ pub fn create(target: &dyn Target, opts: &CreateOptions<'_>) -> Result<Manifest,
     }
     tar.finish().map_err(staging_err)?;
     let plain_w = tar.into_inner().map_err(staging_err)?;
-    let (age_w, plain_sha, plain_len) = plain_w.finish();
+    let (threaded, plain_sha, plain_len) = plain_w.finish();
+    let age_w = threaded.finish().map_err(staging_err)?;
     let cipher_w = age_w.finish().map_err(staging_err)?;
     let (buf_w, cipher_sha, cipher_len) = cipher_w.finish();
     let file = buf_w
@@ -672,7 +673,12 @@ fn read_archive(
         .map_err(|e| VerifyError::Decrypt {
             reason: e.to_string(),
         })?;
-    let mut plain = HashReader::new(stream);
+    // Decryption (and ciphertext hashing) runs on a second thread, tar parsing and the
+    // plaintext hashes on this one.
+    let threaded = ThreadedReader::new(stream).map_err(|e| VerifyError::Decrypt {
+        reason: e.to_string(),
+    })?;
+    let mut plain = HashReader::new(threaded);
     let io_decrypt = |e: io::Error| VerifyError::Decrypt {
         reason: e.to_string(),
     };

@@ -544,7 +544,7 @@ impl Target for S3Target {
         self.put(name, &mut &data[..], data.len() as u64, &sha, lock)
     }
 
-    fn get(&self, name: &str, version: Option<&str>) -> Result<Box<dyn Read>, TargetError> {
+    fn get(&self, name: &str, version: Option<&str>) -> Result<Box<dyn Read + Send>, TargetError> {
         let q: Vec<(String, String)> = version
             .map(|v| vec![("versionId".to_string(), v.to_string())])
             .unwrap_or_default();

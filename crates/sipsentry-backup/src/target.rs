@@ -81,7 +81,7 @@ pub trait Target {
         lock: Option<&LockInfo>,
     ) -> Result<Option<String>, TargetError>;
     /// Streams an object (a specific version when given and supported).
-    fn get(&self, name: &str, version: Option<&str>) -> Result<Box<dyn Read>, TargetError>;
+    fn get(&self, name: &str, version: Option<&str>) -> Result<Box<dyn Read + Send>, TargetError>;
     fn list(&self) -> Result<Vec<ObjectInfo>, TargetError>;
     /// Lock state reported by the storage itself (None when the object is not locked or the
     /// target has no locks).
@@ -226,7 +226,7 @@ impl Target for LocalDir {
         self.make_readonly(&dst);
         Ok(None)
     }
-    fn get(&self, name: &str, _version: Option<&str>) -> Result<Box<dyn Read>, TargetError> {
+    fn get(&self, name: &str, _version: Option<&str>) -> Result<Box<dyn Read + Send>, TargetError> {
         check_name(name)?;
         let f = std::fs::File::open(self.dir.join(name)).map_err(|e| self.io(name, e))?;
         Ok(Box::new(f))
