@@ -25,34 +25,42 @@ BYTES=$(du -sb "$SRC" | cut -f1)
 REC=$(cat "$W/keys/backup-recipient.txt")
 cat "$SRC"/config/* "$SRC"/*.bin > /dev/null   # warm the page cache for every contender
 
-measure() { # name, command...: prints "name seconds maxrss_kib"
+measure() { # name, command...: prints "name wall_s maxrss_kib cpu_s" (cpu = user+sys, all processes)
   local name=$1; shift
-  /usr/bin/time -f '%e %M' -o "$W/time.out" "$@" >/dev/null
-  echo "$name $(cat "$W/time.out")"
+  /usr/bin/time -f '%e %M %U %S' -o "$W/time.out" "$@" >/dev/null
+  read -r e m u sy < "$W/time.out"
+  echo "$name $e $m $(awk -v u="$u" -v s="$sy" 'BEGIN {print u+s}')"
+  return 0
 }
 
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 : > "$W/results"
 for r in $(seq 1 "$RUNS"); do
   rm -rf "$W/store" "$W/age"; mkdir -p "$W/age"
   measure sipsentry-create "$BIN" backup create --source "$SRC" --name bench --to "$W/store" \
     --recipients-file "$W/keys/backup-recipient.txt" --signing-key "$W/keys/backup-signing.key" >> "$W/results"
   measure tar-age-create bash -c "tar -cf - -C '$W' src | age -r '$REC' > '$W/age/src.tar.age'" >> "$W/results"
+  # Same, plus fsync of the output: sipsentry fsyncs the archive before writing the manifest.
+  rm -f "$W/age/src.tar.age"
+  measure tar-age-create+fsync bash -c "tar -cf - -C '$W' src | age -r '$REC' > '$W/age/src.tar.age' && sync '$W/age/src.tar.age'" >> "$W/results"
   measure sipsentry-verify "$BIN" backup verify --target "$W/store" \
     --verify-key "$W/keys/backup-verify.pub" --identity "$W/keys/backup-identity.txt" >> "$W/results"
   measure age-tar-verify bash -c "age -d -i '$W/keys/backup-identity.txt' '$W/age/src.tar.age' | tar -tf - > /dev/null" >> "$W/results"
 done
+echo "load average before: $LOAD0; after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "source: $BYTES bytes, $RUNS runs, $(nproc) cores, $(age --version 2>&1 | head -1) / $(tar --version | head -1)"
 echo
-echo "| step | median s | MB/s | peak RSS MiB (max of runs) |"
-echo "|---|---|---|---|"
-for n in sipsentry-create tar-age-create sipsentry-verify age-tar-verify; do
-  times=$(awk -v n="$n" '$1==n {print $2}' "$W/results" | sort -n)
-  k=$(echo "$times" | wc -l)
-  med=$(echo "$times" | awk -v k="$k" '{t[NR]=$1} END {print (k%2) ? t[(k+1)/2] : (t[k/2]+t[k/2+1])/2}')
+echo "| step | median wall s | min wall s | MB/s (min wall) | median CPU s (user+sys) | peak RSS MiB (max of runs) |"
+echo "|---|---|---|---|---|---|"
+med() { sort -n | awk '{t[NR]=$1} END {print (NR%2) ? t[(NR+1)/2] : (t[NR/2]+t[NR/2+1])/2}'; }
+for n in sipsentry-create tar-age-create tar-age-create+fsync sipsentry-verify age-tar-verify; do
+  mw=$(awk -v n="$n" '$1==n {print $2}' "$W/results" | med)
+  mn=$(awk -v n="$n" '$1==n {print $2}' "$W/results" | sort -n | head -1)
+  mc=$(awk -v n="$n" '$1==n {print $4}' "$W/results" | med)
   rss=$(awk -v n="$n" '$1==n && $3>m {m=$3} END {print m}' "$W/results")
-  awk -v n="$n" -v b="$BYTES" -v med="$med" -v rss="$rss" \
-    'BEGIN {printf "| %s | %.2f | %.0f | %.1f |\n", n, med, b/1e6/med, rss/1024}'
+  awk -v n="$n" -v b="$BYTES" -v mw="$mw" -v mn="$mn" -v mc="$mc" -v rss="$rss" \
+    'BEGIN {printf "| %s | %.2f | %.2f | %.0f | %.2f | %.1f |\n", n, mw, mn, b/1e6/mn, mc, rss/1024}'
 done
 echo
-echo "raw (name seconds maxrss_kib):"
+echo "raw (name wall_s maxrss_kib cpu_s):"
 cat "$W/results"
