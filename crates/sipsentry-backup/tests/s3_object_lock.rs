@@ -187,3 +187,48 @@ fn prune_leaves_locked_backups_alone() {
     )
     .unwrap();
 }
+
+/// Archives above the part size go up as a multipart upload (each part checksummed, lock
+/// headers on the upload), and come back identical and locked.
+#[test]
+fn multipart_upload_is_locked_and_verifies() {
+    let t = bucket("multi").with_part_size(5 << 20);
+    let keys = common::keys();
+    let src = tempfile::tempdir().unwrap();
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let data: Vec<u8> = (0..(12 << 20))
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    std::fs::write(src.path().join("recordings.bin"), &data).unwrap();
+    let m = archive::create(
+        &t,
+        &CreateOptions {
+            name: "big",
+            sources: &[src.path().join("recordings.bin")],
+            encryption: &keys.encryption(),
+            signer: &keys.signing,
+            lock: Some(lock(1)),
+            staging_dir: None,
+            now: None,
+        },
+    )
+    .unwrap();
+    assert!(m.archive.ciphertext_size > 10 << 20);
+    let version = m
+        .archive
+        .version_id
+        .clone()
+        .expect("version id from CompleteMultipartUpload");
+    archive::verify(&t, &m.id, &keys.verify, Some(&keys.decryption()), None).unwrap();
+    let ls = t
+        .lock_state(&m.archive.object)
+        .unwrap()
+        .expect("multipart object is locked");
+    assert_eq!(ls.mode, "COMPLIANCE");
+    assert!(t.delete_version(&m.archive.object, &version).is_err());
+}
