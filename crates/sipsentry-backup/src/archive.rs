@@ -780,7 +780,10 @@ fn read_archive(
                         }
                         None => Box::new(io::sink()),
                     };
-                    let mut hr = HashReader::new(&mut ent);
+                    // Anyone with the public recipient can write a valid age file, so the
+                    // tar headers are untrusted until the hashes match at the end: never copy
+                    // more than the signed manifest's size (+1 to detect "larger").
+                    let mut hr = HashReader::new((&mut ent).take(want.size.saturating_add(1)));
                     io::copy(&mut hr, &mut out).map_err(classify_io)?;
                     out.flush().map_err(|source| VerifyError::Extract {
                         path: dest.clone().unwrap_or_default(),

@@ -91,6 +91,14 @@ fn locked_backup_cannot_be_deleted_or_overwritten() {
         .version_id
         .clone()
         .expect("versioned bucket returns a version id");
+    let drill = sipsentry_backup::drill::restore_test(
+        &t,
+        &m.id,
+        &keys.verify,
+        &keys.decryption(),
+        &Default::default(),
+    );
+    assert!(drill.ok, "restore drill from S3: {drill:#?}");
     archive::verify(&t, &m.id, &keys.verify, Some(&keys.decryption()), None).unwrap();
 
     // The storage itself reports the lock.
