@@ -57,8 +57,7 @@ enum Cmd {
     ///       --recipient age1… --signing-key keys/backup-signing.key
     #[command(verbatim_doc_comment)]
     Create(CreateArgs),
-    /// Check a stored backup: signature, ciphertext hash, and (with a key) decrypt and check
-    /// every entry and the plaintext hash.
+    /// Check stored backups: signature, hashes, and (with a key) every entry after decryption.
     ///
     /// Without --identity or a passphrase only the signature and the ciphertext are checked
     /// (useful on a host that must not hold the decryption key). Exit 1 on any failure, naming
@@ -274,27 +273,29 @@ struct PruneArgs {
     format: Format,
 }
 
+fn s3_target(a: &TargetArgs) -> Result<S3Target> {
+    let endpoint = a
+        .s3_endpoint
+        .clone()
+        .or_else(|| std::env::var("SIPSENTRY_S3_ENDPOINT").ok())
+        .context("an s3:// target needs --s3-endpoint or $SIPSENTRY_S3_ENDPOINT")?;
+    let region = a
+        .s3_region
+        .clone()
+        .or_else(|| std::env::var("AWS_REGION").ok())
+        .unwrap_or_else(|| "us-east-1".into());
+    let creds = match &a.s3_credentials_file {
+        Some(f) => Credentials::from_file(f)?,
+        None => Credentials::from_env().context(
+            "S3 credentials missing: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or use --s3-credentials-file",
+        )?,
+    };
+    Ok(S3Target::new(&a.target, &endpoint, &region, creds)?)
+}
+
 fn open_target(a: &TargetArgs) -> Result<Box<dyn Target>> {
     if a.target.starts_with("s3://") {
-        let endpoint = a
-            .s3_endpoint
-            .clone()
-            .or_else(|| std::env::var("SIPSENTRY_S3_ENDPOINT").ok())
-            .context("an s3:// target needs --s3-endpoint or $SIPSENTRY_S3_ENDPOINT")?;
-        let region = a
-            .s3_region
-            .clone()
-            .or_else(|| std::env::var("AWS_REGION").ok())
-            .unwrap_or_else(|| "us-east-1".into());
-        let creds = match &a.s3_credentials_file {
-            Some(f) => Credentials::from_file(f)?,
-            None => Credentials::from_env().context(
-                "S3 credentials missing: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or use --s3-credentials-file",
-            )?,
-        };
-        Ok(Box::new(S3Target::new(
-            &a.target, &endpoint, &region, creds,
-        )?))
+        Ok(Box::new(s3_target(a)?))
     } else {
         let dir = a.target.strip_prefix("dir:").unwrap_or(&a.target);
         Ok(Box::new(LocalDir::new(dir)?))
@@ -348,17 +349,7 @@ pub fn run(a: &Args) -> Result<u8> {
             if !t.target.starts_with("s3://") {
                 bail!("init-bucket needs an s3:// target");
             }
-            let endpoint = t
-                .s3_endpoint
-                .clone()
-                .or_else(|| std::env::var("SIPSENTRY_S3_ENDPOINT").ok())
-                .context("--s3-endpoint or $SIPSENTRY_S3_ENDPOINT is required")?;
-            let creds = match &t.s3_credentials_file {
-                Some(f) => Credentials::from_file(f)?,
-                None => Credentials::from_env().context("S3 credentials missing")?,
-            };
-            let region = t.s3_region.clone().unwrap_or_else(|| "us-east-1".into());
-            S3Target::new(&t.target, &endpoint, &region, creds)?.create_bucket_with_lock()?;
+            s3_target(t)?.create_bucket_with_lock()?;
             println!("bucket ready with Object Lock: {}", t.target);
             Ok(0)
         }
