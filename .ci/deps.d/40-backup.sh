@@ -3,9 +3,10 @@
 # - postgresql: the restore drill restores pg_dump files into a throw-away cluster
 #   (initdb/pg_ctl/pg_restore under /usr/lib/postgresql/*/bin);
 # - tar: interop test unpacks age's output with GNU tar;
+# - openssh-server/-client: the SFTP target test starts its own sshd on 127.0.0.83 and uses sftp;
 # - moto[server]: a real S3 implementation with Object Lock (refuses to delete locked versions),
 #   served on 127.0.0.80:5080 for the object-lock tests.
-ci_apt age postgresql tar
+ci_apt age postgresql tar openssh-server openssh-client
 ci_pip 'moto[server]==5.2.1'
 
 backup_start_moto() {

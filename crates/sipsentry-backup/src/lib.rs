@@ -25,6 +25,7 @@ pub mod keys;
 pub mod manifest;
 pub mod retention;
 pub mod s3;
+pub mod sftp;
 pub mod target;
 pub mod util;
 

@@ -11,6 +11,7 @@ use sipsentry_backup::keys::{self, Decryption, Encryption, SigningKey, VerifyKey
 use sipsentry_backup::manifest::{self, LockInfo};
 use sipsentry_backup::retention::{self, Action, Policy};
 use sipsentry_backup::s3::{Credentials, S3Target};
+use sipsentry_backup::sftp::SftpTarget;
 use sipsentry_backup::target::{LocalDir, Target};
 use sipsentry_backup::util;
 use std::path::{Path, PathBuf};
@@ -109,8 +110,8 @@ enum Cmd {
 
 #[derive(clap::Args, Debug)]
 struct TargetArgs {
-    /// Where backups live: a directory, or s3://BUCKET[/PREFIX].
-    #[arg(long = "target", visible_aliases = ["to", "from"], value_name = "DIR|s3://BUCKET/PREFIX")]
+    /// Where backups live: a directory, s3://BUCKET[/PREFIX], or sftp://[USER@]HOST[:PORT]/PATH.
+    #[arg(long = "target", visible_aliases = ["to", "from"], value_name = "DIR|s3://…|sftp://…")]
     target: String,
     /// S3 endpoint URL (default $SIPSENTRY_S3_ENDPOINT). Credentials come from
     /// $AWS_ACCESS_KEY_ID/$AWS_SECRET_ACCESS_KEY or --s3-credentials-file.
@@ -122,6 +123,12 @@ struct TargetArgs {
     /// File with AWS_ACCESS_KEY_ID=… and AWS_SECRET_ACCESS_KEY=… lines.
     #[arg(long, value_name = "FILE")]
     s3_credentials_file: Option<PathBuf>,
+    /// SSH private key for an sftp:// target (default: ssh-agent / ~/.ssh config).
+    #[arg(long, value_name = "FILE")]
+    sftp_identity: Option<PathBuf>,
+    /// Extra `ssh -o` option for an sftp:// target; repeatable (e.g. UserKnownHostsFile=…).
+    #[arg(long, value_name = "KEY=VALUE")]
+    sftp_option: Vec<String>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -296,6 +303,12 @@ fn s3_target(a: &TargetArgs) -> Result<S3Target> {
 fn open_target(a: &TargetArgs) -> Result<Box<dyn Target>> {
     if a.target.starts_with("s3://") {
         Ok(Box::new(s3_target(a)?))
+    } else if a.target.starts_with("sftp://") {
+        Ok(Box::new(SftpTarget::new(
+            &a.target,
+            a.sftp_identity.clone(),
+            a.sftp_option.clone(),
+        )?))
     } else {
         let dir = a.target.strip_prefix("dir:").unwrap_or(&a.target);
         Ok(Box::new(LocalDir::new(dir)?))
