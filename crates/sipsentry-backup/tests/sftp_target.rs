@@ -72,15 +72,17 @@ fn sshd() -> Sshd {
         .stderr(std::fs::File::create(d.join("sshd.log")).unwrap())
         .spawn()
         .unwrap();
+    // In the guard before anything can fail, so the server is always killed.
+    let server = Sshd { child, port, dir };
     for _ in 0..100 {
         if std::net::TcpStream::connect(("127.0.0.83", port)).is_ok() {
-            return Sshd { child, port, dir };
+            return server;
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     panic!(
         "sshd did not start: {}",
-        std::fs::read_to_string(d.join("sshd.log")).unwrap_or_default()
+        std::fs::read_to_string(server.dir.path().join("sshd.log")).unwrap_or_default()
     );
 }
 
