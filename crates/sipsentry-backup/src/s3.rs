@@ -127,7 +127,7 @@ fn hmac(key: &[u8], msg: &[u8]) -> [u8; 32] {
 }
 
 /// RFC 3986 percent-encoding as SigV4 wants it (`/` kept in paths only).
-fn uri_encode(s: &str, keep_slash: bool) -> String {
+pub fn uri_encode(s: &str, keep_slash: bool) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric()
