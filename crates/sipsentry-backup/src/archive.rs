@@ -141,6 +141,19 @@ impl Drop for StagedFile {
 struct Collector {
     entries: Vec<Entry>,
     scratch: tempfile::TempDir,
+    /// (device, inode) of our own staging file and scratch dir: a source tree that contains the
+    /// target directory must not archive the archive being written.
+    own: Vec<(u64, u64)>,
+}
+
+#[cfg(unix)]
+fn file_id(m: &std::fs::Metadata) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    (m.dev(), m.ino())
+}
+#[cfg(not(unix))]
+fn file_id(_m: &std::fs::Metadata) -> (u64, u64) {
+    (u64::MAX, u64::MAX)
 }
 
 fn src_err(path: &Path) -> impl FnOnce(io::Error) -> CreateError + '_ {
@@ -304,6 +317,9 @@ impl Collector {
                 let name = c.file_name().to_string_lossy().into_owned();
                 let child_arc = format!("{arc}/{name}");
                 let m = std::fs::symlink_metadata(&p).map_err(src_err(&p))?;
+                if self.own.contains(&file_id(&m)) {
+                    continue;
+                }
                 if m.file_type().is_symlink() {
                     let t = std::fs::read_link(&p).map_err(src_err(&p))?;
                     let mut h = tar::Header::new_gnu();
@@ -430,7 +446,13 @@ pub fn create(target: &dyn Target, opts: &CreateOptions<'_>) -> Result<Manifest,
             .prefix("sipsentry-backup-")
             .tempdir_in(&staging_dir)
             .map_err(staging_err)?,
+        own: Vec::new(),
     };
+    for p in [staged_path.as_path(), col.scratch.path()] {
+        if let Ok(m) = std::fs::symlink_metadata(p) {
+            col.own.push(file_id(&m));
+        }
+    }
     let names = archive_names(opts.sources);
     let mut sources = Vec::new();
     for (src, arc) in opts.sources.iter().zip(&names) {

@@ -387,3 +387,28 @@ fn bad_names_and_empty_sources_are_refused() {
     // The failed create left no partial object behind.
     assert!(store.list().unwrap().is_empty());
 }
+
+/// Regression: a source tree that contains the target directory used to archive a torn copy of
+/// its own growing staging file (and scratch dir); the backup's own files are now skipped.
+#[test]
+fn source_containing_the_target_skips_its_own_staging_file() {
+    let keys = common::keys();
+    let root = tempfile::tempdir().unwrap();
+    std::fs::write(root.path().join("pjsip.conf"), "[t]\n").unwrap();
+    let store = LocalDir::new(root.path().join("offsite")).unwrap();
+    let m = make(
+        &keys,
+        &store,
+        "self",
+        &[root.path().to_path_buf()],
+        1_780_000_000,
+    );
+    assert!(
+        !m.entries
+            .iter()
+            .any(|e| e.path.contains(".partial") || e.path.contains("sipsentry-backup-")),
+        "{:?}",
+        m.entries
+    );
+    archive::verify(&store, &m.id, &keys.verify, Some(&keys.decryption()), None).unwrap();
+}
