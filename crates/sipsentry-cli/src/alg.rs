@@ -60,7 +60,10 @@ pub fn run_reflector(a: &ReflectorArgs) -> Result<u8> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    eprintln!("sipsentry reflector listening on {} (UDP and TCP)", a.listen);
+    eprintln!(
+        "sipsentry reflector listening on {} (UDP and TCP)",
+        a.listen
+    );
     rt.block_on(alg::reflector(a.listen, a.max))
         .with_context(|| format!("reflector on {}", a.listen))?;
     Ok(0)
@@ -107,5 +110,9 @@ pub fn run_alg_check(a: &AlgCheckArgs) -> Result<u8> {
     if rep.seen_as.is_empty() {
         return Ok(2);
     }
-    Ok(if sipsentry_report::fails(&rep.findings, Severity::Low) { 1 } else { 0 })
+    Ok(if sipsentry_report::fails(&rep.findings, Severity::Low) {
+        1
+    } else {
+        0
+    })
 }

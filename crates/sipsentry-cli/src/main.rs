@@ -4,6 +4,7 @@ mod alg;
 mod analyze;
 mod analyze_out;
 mod audit;
+mod backup;
 mod inspect;
 mod policy;
 mod redact;
@@ -118,6 +119,15 @@ enum Command {
     /// Run INSIDE the network: send SIP to a `reflector` outside over UDP and TCP and diff what
     /// arrived (Via, Contact, SDP c=/o=/m=, Max-Forwards, Content-Length) — NET-SIP-ALG.
     AlgCheck(alg::AlgCheckArgs),
+    /// Encrypted (age), signed, immutable-offsite backups, proven by restore drills.
+    /// Subcommands: keygen, create, verify, restore-test, list, prune, init-bucket.
+    /// See docs/backup.md.
+    ///   sipsentry backup keygen --out-dir keys
+    ///   sipsentry backup create --source 3CXScheduledBackup.zip --to /mnt/offsite \
+    ///       --recipients-file keys/backup-recipient.txt --signing-key keys/backup-signing.key
+    ///   sipsentry backup restore-test --target /mnt/offsite --verify-key keys/backup-verify.pub \
+    ///       --identity keys/backup-identity.txt
+    Backup(backup::Args),
 }
 
 /// Output format shared by the commands.
@@ -148,6 +158,7 @@ fn main() -> ExitCode {
         Command::Scan(a) => scan::run(&a),
         Command::Reflector(a) => alg::run_reflector(&a),
         Command::AlgCheck(a) => alg::run_alg_check(&a),
+        Command::Backup(a) => backup::run(&a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -112,13 +112,25 @@ fn ban_without_a_running_guard_says_so() {
     std::fs::write(dir.path().join("tok"), "t\n").unwrap();
     let p = dir.path().join("w.toml");
     // Nothing listens on this loopback address/port.
-    std::fs::write(&p, "[api]\nlisten = \"127.0.0.47:9\"\ntoken_file = \"tok\"\n").unwrap();
-    let out = bin().args(["ban", "list", "--config"]).arg(&p).output().unwrap();
+    std::fs::write(
+        &p,
+        "[api]\nlisten = \"127.0.0.47:9\"\ntoken_file = \"tok\"\n",
+    )
+    .unwrap();
+    let out = bin()
+        .args(["ban", "list", "--config"])
+        .arg(&p)
+        .output()
+        .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("is `sipsentry watch` running?"), "{err}");
     // Without a token file the API is closed: say so instead of trying.
     std::fs::write(&p, "[api]\nlisten = \"127.0.0.47:9\"\n").unwrap();
-    let out = bin().args(["ban", "add", "198.51.100.1", "--config"]).arg(&p).output().unwrap();
+    let out = bin()
+        .args(["ban", "add", "198.51.100.1", "--config"])
+        .arg(&p)
+        .output()
+        .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("api.token_file is not set"));
 }
