@@ -203,6 +203,8 @@ rules! {
         "Admin > Settings > Security > Secure SIP: upload a certificate and private key.";
     "3CX-PROVISIONING-SECRET-OFF", High, ApiExposure, "Phone provisioning does not use a secret",
         "Enable `UseProvisioningSecret` so provisioning URLs cannot be guessed.";
+    "PBX-KNOWN-CVE", High, Patching, "The PBX version has known vulnerabilities",
+        "Upgrade to a fixed version (see the CVE's advisory); until then restrict SIP and management ports to trusted networks.";
     "3CX-AUTO-UPDATE-OFF", Medium, Patching, "Automatic updates are off",
         "Enable automatic updates, or schedule a monthly patch review.";
     "3CX-AUDIT-LOG-OFF", Medium, AuditLogging, "Audit log is off",

@@ -39,8 +39,43 @@ pub fn evaluate(facts: &Facts, policy: &Policy) -> Vec<Finding> {
     out.extend(threecx::rules(facts, policy));
     out.extend(firewall::rules(facts, policy));
     out.extend(host::rules(facts, policy));
+    out.extend(known_cves(facts));
     sipsentry_report::sort(&mut out);
     out
+}
+
+/// `PBX-KNOWN-CVE`: the product and version against the offline CVE table shared with
+/// `sipsentry scan` (one finding per CVE, at the CVE's published severity).
+fn known_cves(facts: &Facts) -> Vec<Finding> {
+    let Some((product, Some(version))) = product(facts) else {
+        return Vec::new();
+    };
+    let Some(component) = sipsentry_cve::Component::parse(&product) else {
+        return Vec::new();
+    };
+    let rule = catalogue::rule("PBX-KNOWN-CVE");
+    sipsentry_cve::lookup(component, &version)
+        .into_iter()
+        .map(|c| {
+            let mut f = rule.finding(
+                format!("{product} {version}"),
+                vec![
+                    format!("{}: {}", c.id, c.summary),
+                    format!("fixed in: {}", c.fixed.join(", ")),
+                    format!("source: {}", c.source),
+                    format!("CVE table snapshot {}", sipsentry_cve::SNAPSHOT),
+                ],
+            );
+            f.severity = match c.severity {
+                sipsentry_cve::Severity::Low => sipsentry_report::Severity::Low,
+                sipsentry_cve::Severity::Medium => sipsentry_report::Severity::Medium,
+                sipsentry_cve::Severity::High => sipsentry_report::Severity::High,
+                sipsentry_cve::Severity::Critical => sipsentry_report::Severity::Critical,
+            };
+            f.title = format!("{} — {}", f.title, c.id);
+            f
+        })
+        .collect()
 }
 
 /// The PBX product and version the facts identify (`("3cx", Some("20.0.10.1234"))`), for the

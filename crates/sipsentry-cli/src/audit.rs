@@ -64,6 +64,11 @@ pub struct Args {
         conflicts_with = "threecx_url"
     )]
     threecx_export: Option<PathBuf>,
+    /// Version of the audited PBX when the source does not carry it (Asterisk and FreeSWITCH
+    /// config directories do not), e.g. from `asterisk -rx "core show version"` or
+    /// `fs_cli -x version`: checked against the offline CVE table (PBX-KNOWN-CVE).
+    #[arg(long, value_name = "VERSION")]
+    pbx_version: Option<String>,
     /// With --3cx-url: also save the fetched documents as an export directory.
     #[arg(long = "3cx-save-export", value_name = "DIR", requires = "threecx_url")]
     threecx_save_export: Option<PathBuf>,
@@ -202,6 +207,15 @@ pub fn run(a: &Args) -> Result<u8> {
     if a.host {
         facts.extend(host::collect(Path::new("/")));
         sources.push("host".into());
+    }
+    if let Some(v) = &a.pbx_version {
+        if !v.chars().all(|c| c.is_ascii_digit() || c == '.') || v.is_empty() || v.len() > 32 {
+            bail!("--pbx-version {v:?}: expected a dotted version such as 18.20.1");
+        }
+        if facts.get("pbx.product").is_none() {
+            bail!("--pbx-version needs a PBX source (--asterisk, --freeswitch or 3CX) to say which product it is");
+        }
+        facts.set("pbx.version", v.as_str());
     }
     if sources.is_empty() {
         bail!("nothing to audit: give at least one of --asterisk, --freeswitch, --3cx-url, --3cx-export, --nft, --nft-json, --iptables-save, --host (see --help)");

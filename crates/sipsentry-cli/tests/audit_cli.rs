@@ -289,3 +289,45 @@ fn live_3cx_path_with_secret_from_the_environment() {
     let v2: serde_json::Value = serde_json::from_str(&out2).unwrap();
     assert_eq!(v2["findings"], v["findings"]);
 }
+
+/// The CVE table shared with `scan` (crates/sipsentry-cve) judges the audited PBX's version:
+/// config directories carry none, so it is given with --pbx-version.
+#[test]
+fn known_cves_for_the_given_version() {
+    let dir = p("pbx-samples/asterisk/configs/samples");
+    let (code, out, err) = run(&[
+        "--asterisk",
+        &dir,
+        "--pbx-version",
+        "16.2.0",
+        "--format",
+        "json",
+    ]);
+    assert!(code == 0 || code == 1, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let cves: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["id"] == "PBX-KNOWN-CVE")
+        .map(|f| f["title"].as_str().unwrap())
+        .collect();
+    assert!(
+        cves.iter().any(|t| t.contains("CVE-2023-49786")),
+        "{cves:?}"
+    );
+    // A fixed version has none of them.
+    let (_, out, _) = run(&[
+        "--asterisk",
+        &dir,
+        "--pbx-version",
+        "99.0.0",
+        "--format",
+        "json",
+    ]);
+    assert!(!out.contains("PBX-KNOWN-CVE"));
+    // Bad input is a usage error, not a silent pass.
+    let (code, _, err) = run(&["--asterisk", &dir, "--pbx-version", "16.x"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--pbx-version"), "{err}");
+}
