@@ -197,6 +197,17 @@ const fn r(introduced: Option<&'static str>, fixed: Option<&'static str>) -> Ran
 
 static TABLE: &[Cve] = &[
     Cve {
+        id: "CVE-2023-49954",
+        component: Component::ThreeCx,
+        // The record: "The CRM Integration in 3CX before 18.0.9.23 and 20 before 20.0.0.1494".
+        affected: &[r(None, Some("18.0.9.23")), r(Some("20.0"), Some("20.0.0.1494"))],
+        fixed: &["18.0.9.23", "20.0.0.1494"],
+        severity: Severity::High,
+        severity_note: "the CVE record carries no CNA score; assessed from the description (SQL injection through caller-supplied CRM lookup fields)",
+        summary: "SQL injection in the CRM integration via a caller's first name, search string or e-mail address",
+        source: "https://raw.githubusercontent.com/CVEProject/cvelistV5/main/cves/2023/49xxx/CVE-2023-49954.json",
+    },
+    Cve {
         id: "CVE-2020-28242",
         component: Component::Asterisk,
         affected: &[
@@ -378,6 +389,11 @@ mod tests {
         assert!(lookup(Component::Kamailio, "5.6.3").is_empty());
         assert_eq!(lookup(Component::Kamailio, "5.1.1").len(), 2);
         assert!(lookup(Component::Kamailio, "garbage").is_empty());
+        // 3CX: the CRM SQL injection of the issue (CVE-2023-49954), both release lines.
+        assert_eq!(lookup(Component::ThreeCx, "18.0.8.941")[0].id, "CVE-2023-49954");
+        assert_eq!(lookup(Component::ThreeCx, "20.0.0.1310")[0].id, "CVE-2023-49954");
+        assert!(lookup(Component::ThreeCx, "18.0.9.23").is_empty());
+        assert!(lookup(Component::ThreeCx, "20.0.10.1234").is_empty());
         assert_eq!(lookup(Component::FreeSwitch, "1.10.10").len(), 1);
         assert_eq!(lookup(Component::OpenSips, "3.2.3").len(), 1);
         assert!(lookup(Component::OpenSips, "3.2.4").is_empty());
