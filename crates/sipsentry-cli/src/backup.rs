@@ -21,6 +21,10 @@ pub struct Args {
     // Boxed: the subcommands' arguments are large, and `Command` in main.rs holds this by value.
     #[command(subcommand)]
     cmd: Box<Cmd>,
+    /// Also send alerts (BACKUP-RESTORE-FAILED, BACKUP-VERIFY-FAILED, BACKUP-STALE) through the
+    /// live guard's alert channels: the syslog and webhooks configured in its watch.toml.
+    #[arg(long, value_name = "WATCH_TOML", global = true)]
+    alert_config: Option<PathBuf>,
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -339,9 +343,24 @@ fn print_json_line<T: serde::Serialize>(v: &T) -> Result<()> {
     Ok(())
 }
 
+/// The guard's alert channels named by `--alert-config`, loaded once per run.
+static CHANNELS: std::sync::OnceLock<Option<sipsentry_watch::config::Alerts>> =
+    std::sync::OnceLock::new();
+
 fn emit_alert(a: &Alert, webhook: Option<&str>) {
     if let Ok(s) = serde_json::to_string(a) {
         println!("{s}");
+    }
+    if let Some(Some(alerts)) = CHANNELS.get() {
+        if let Ok(v) = serde_json::to_value(a) {
+            let ev = sipsentry_watch::outputs::Event::Alert {
+                alert: v,
+                new: true,
+            };
+            for e in sipsentry_watch::outputs::deliver_once(alerts, &ev) {
+                eprintln!("sipsentry: alert channel failed: {e}");
+            }
+        }
     }
     if let Some(url) = webhook {
         if let Err(e) = a.post(url) {
@@ -351,6 +370,11 @@ fn emit_alert(a: &Alert, webhook: Option<&str>) {
 }
 
 pub fn run(a: &Args) -> Result<u8> {
+    let channels = match &a.alert_config {
+        Some(p) => Some(sipsentry_watch::config::Config::load(p)?.alerts),
+        None => None,
+    };
+    let _ = CHANNELS.set(channels);
     match a.cmd.as_ref() {
         Cmd::Keygen(k) => keygen(k),
         Cmd::Create(c) => create(c),

@@ -344,3 +344,39 @@ fn secrets_never_in_output() {
         assert!(!t.contains(pass), "passphrase leaked in: {t}");
     }
 }
+
+/// A failed drill reaches the live guard's own alert channels (`--alert-config watch.toml`):
+/// here its RFC 5424 syslog target, a UDP receiver on loopback.
+#[test]
+fn failed_restore_drill_alerts_through_the_guards_channels() {
+    let s = Setup::new();
+    let store = s.p("store");
+    assert!(s.create(&store).status.success());
+    corrupt(&archive_path(&store));
+    let syslog = std::net::UdpSocket::bind("127.0.0.82:0").unwrap();
+    syslog
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let watch = s.p("watch.toml");
+    std::fs::write(
+        &watch,
+        format!(
+            "[alerts]\nsyslog = \"udp:{}\"\n",
+            syslog.local_addr().unwrap()
+        ),
+    )
+    .unwrap();
+    let mut c = bin();
+    c.args(["backup", "restore-test", "--alert-config"])
+        .arg(&watch)
+        .arg("--target")
+        .arg(&store);
+    s.with_keys(&mut c);
+    let o = run(c);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let mut buf = [0u8; 8192];
+    let n = syslog.recv(&mut buf).expect("no syslog message");
+    let line = String::from_utf8_lossy(&buf[..n]);
+    assert!(line.starts_with("<82>1 "), "{line}"); // authpriv.crit
+    assert!(line.contains(" BACKUP-RESTORE-FAILED [sipsentry@32473 event=\"alert\" id=\"BACKUP-RESTORE-FAILED\" severity=\"critical\""), "{line}");
+}

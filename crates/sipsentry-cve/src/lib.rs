@@ -390,8 +390,14 @@ mod tests {
         assert_eq!(lookup(Component::Kamailio, "5.1.1").len(), 2);
         assert!(lookup(Component::Kamailio, "garbage").is_empty());
         // 3CX: the CRM SQL injection of the issue (CVE-2023-49954), both release lines.
-        assert_eq!(lookup(Component::ThreeCx, "18.0.8.941")[0].id, "CVE-2023-49954");
-        assert_eq!(lookup(Component::ThreeCx, "20.0.0.1310")[0].id, "CVE-2023-49954");
+        assert_eq!(
+            lookup(Component::ThreeCx, "18.0.8.941")[0].id,
+            "CVE-2023-49954"
+        );
+        assert_eq!(
+            lookup(Component::ThreeCx, "20.0.0.1310")[0].id,
+            "CVE-2023-49954"
+        );
         assert!(lookup(Component::ThreeCx, "18.0.9.23").is_empty());
         assert!(lookup(Component::ThreeCx, "20.0.10.1234").is_empty());
         assert_eq!(lookup(Component::FreeSwitch, "1.10.10").len(), 1);

@@ -270,38 +270,80 @@ pub fn webhook_worker(
     while let Some(v) = q.pop() {
         let body = v.to_string();
         for ((h, token), agent) in hooks.iter().zip(&agents) {
-            let mut delay = Duration::from_millis(500);
-            let mut ok = false;
-            for attempt in 0..=h.retries {
-                let mut req = agent.post(&h.url).set("Content-Type", "application/json");
-                if let Some(t) = token {
-                    req = req.set("Authorization", &format!("Bearer {t}"));
-                }
-                match req.send_string(&body) {
-                    Ok(_) => {
-                        ok = true;
-                        break;
-                    }
-                    // 4xx other than 429: the endpoint refuses this payload; retrying won't help.
-                    Err(ureq::Error::Status(code, _))
-                        if (400..500).contains(&code) && code != 429 =>
-                    {
-                        break
-                    }
-                    Err(_) if attempt < h.retries => {
-                        std::thread::sleep(delay);
-                        delay = (delay * 2).min(Duration::from_secs(30));
-                    }
-                    Err(_) => {}
-                }
-            }
-            if ok {
+            if post_with_retry(agent, h, token.as_deref(), &body) {
                 m.webhook_sent.fetch_add(1, Relaxed);
             } else {
                 m.webhook_failed.fetch_add(1, Relaxed);
             }
         }
     }
+}
+
+/// One delivery: POST, retried with exponential back-off (0.5 s doubling, capped at 30 s) on
+/// network errors, 5xx and 429; other 4xx mean the endpoint refuses this payload for good.
+fn post_with_retry(agent: &ureq::Agent, h: &WebhookCfg, token: Option<&str>, body: &str) -> bool {
+    let mut delay = Duration::from_millis(500);
+    for attempt in 0..=h.retries {
+        let mut req = agent.post(&h.url).set("Content-Type", "application/json");
+        if let Some(t) = token {
+            req = req.set("Authorization", &format!("Bearer {t}"));
+        }
+        match req.send_string(body) {
+            Ok(_) => return true,
+            Err(ureq::Error::Status(code, _)) if (400..500).contains(&code) && code != 429 => {
+                return false
+            }
+            Err(_) if attempt < h.retries => {
+                std::thread::sleep(delay);
+                delay = (delay * 2).min(Duration::from_secs(30));
+            }
+            Err(_) => {}
+        }
+    }
+    false
+}
+
+/// Delivers one event now, synchronously, to the syslog and webhooks a guard configuration
+/// names (for one-shot commands such as `backup restore-test` that share the guard's alert
+/// channels). Returns what failed, each named; secrets are read from their files and never
+/// appear in the messages.
+pub fn deliver_once(alerts: &crate::config::Alerts, ev: &Event) -> Vec<String> {
+    let mut failed = Vec::new();
+    if let Some(t) = &alerts.syslog {
+        match crate::config::parse_syslog(t)
+            .and_then(|t| Syslog::open(&t).map_err(|e| e.to_string()))
+        {
+            Ok(s) => s.send(&rfc5424(ev, crate::inputs::now_ns(), &hostname())),
+            Err(e) => failed.push(format!("syslog {t}: {e}")),
+        }
+    }
+    let body = ev.json().to_string();
+    for h in &alerts.webhook {
+        let token = match &h.token_file {
+            Some(p) => match std::fs::read_to_string(p) {
+                Ok(t) => Some(t.trim().to_string()),
+                Err(e) => {
+                    failed.push(format!(
+                        "webhook {}: token file {}: {e}",
+                        h.url,
+                        p.display()
+                    ));
+                    continue;
+                }
+            },
+            None => None,
+        };
+        let agent = ureq::AgentBuilder::new()
+            .timeout(Duration::from_secs(h.timeout_s))
+            .build();
+        if !post_with_retry(&agent, h, token.as_deref(), &body) {
+            failed.push(format!(
+                "webhook {}: not delivered after {} retries",
+                h.url, h.retries
+            ));
+        }
+    }
+    failed
 }
 
 /// Fan-out to the configured channels.
