@@ -6,6 +6,7 @@
 //! first challenge of a legitimate client (no credentials sent) is not one.
 
 use crate::alert::{Action, Alert, AlertId, Severity};
+use crate::short::Short;
 use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
 use sipsentry_ingest::SipEvent;
 use sipsentry_sip::{HeaderName, Message, Method};
@@ -194,6 +195,10 @@ struct Source {
     resolved: FxHashSet<u64>,
     enum_examples: Vec<String>,
     tool: Option<(&'static str, bool)>,
+    /// Hash of the last User-Agent checked against the tool list, and requests seen, so a
+    /// legitimate source's requests are not all re-scanned for signatures.
+    ua_checked: u64,
+    requests: u32,
     malformed: u32,
     /// Failures per target user (a guessed password shows as many failures for *one* account,
     /// then success; a human trying several accounts does not).
@@ -358,11 +363,11 @@ pub fn looks_like_sqli(v: &[u8]) -> bool {
 
 struct Tx {
     src: SocketAddr,
-    from_user: String,
+    from_user: Short,
     /// The account the credentials were for (digest username), when sent.
-    auth_user: Option<String>,
+    auth_user: Option<Short>,
     method: Method<'static>,
-    user: String,
+    user: Short,
     credentials: bool,
     external: bool,
     ts: i64,
@@ -592,20 +597,18 @@ impl Engine {
     }
 
     fn source(&mut self, ip: IpAddr) -> Option<&mut Source> {
-        if !self.sources.contains_key(&ip) {
-            if self.sources.len() >= self.t.max_sources {
-                // Still full: drop the stalest eighth so new attackers stay visible.
-                let mut v: Vec<(i64, IpAddr)> =
-                    self.sources.iter().map(|(k, s)| (s.last_ns, *k)).collect();
-                v.sort();
-                for (_, k) in v.iter().take((self.t.max_sources / 8).max(1)) {
-                    self.sources.remove(k);
-                    self.evicted_sources += 1;
-                }
+        // One hash lookup on the common path (a known source); eviction only when full.
+        if self.sources.len() >= self.t.max_sources && !self.sources.contains_key(&ip) {
+            // Full: drop the stalest eighth so new attackers stay visible.
+            let mut v: Vec<(i64, IpAddr)> =
+                self.sources.iter().map(|(k, s)| (s.last_ns, *k)).collect();
+            v.sort();
+            for (_, k) in v.iter().take((self.t.max_sources / 8).max(1)) {
+                self.sources.remove(k);
+                self.evicted_sources += 1;
             }
-            self.sources.insert(ip, Source::default());
         }
-        self.sources.get_mut(&ip)
+        Some(self.sources.entry(ip).or_default())
     }
 
     fn raise(&mut self, src: SocketAddr, r: Raised) {
@@ -673,7 +676,18 @@ impl Engine {
             s.last_ns = now;
             s.port = ev.src.port();
             if s.tool.is_none() {
-                s.tool = ua.and_then(tool_signature).or_else(|| shape_signature(m));
+                s.requests = s.requests.saturating_add(1);
+                // The User-Agent list is checked whenever the UA changes; header shapes on the
+                // first 16 requests of a source and then every 32nd (a scanner shows its shape
+                // on every request, so it is still caught early; a phone is not re-parsed forever).
+                let ua_h = ua.map(h64).unwrap_or(0);
+                if ua_h != s.ua_checked {
+                    s.ua_checked = ua_h;
+                    s.tool = ua.and_then(tool_signature);
+                }
+                if s.tool.is_none() && (s.requests <= 16 || s.requests % 32 == 0) {
+                    s.tool = shape_signature(m);
+                }
                 if let Some((tool, true)) = s.tool {
                     raise_scanner = Some(tool);
                 }
@@ -762,15 +776,15 @@ impl Engine {
                 .to()
                 .and_then(|r| r.ok())
                 .and_then(|n| n.uri.user)
-                .map(lossy),
+                .map(Short::lossy),
             _ => m
                 .request_uri()
                 .and_then(|r| r.ok())
                 .and_then(|u| u.user)
-                .map(lossy),
+                .map(Short::lossy),
         }
         .unwrap_or_default();
-        let external = method == Method::Invite && is_external_number(&user);
+        let external = method == Method::Invite && is_external_number(user.as_str());
         if self.txs.len() >= t.max_transactions {
             self.expire_txs();
             // Still full of live transactions (a flood of unanswered requests): start over rather
@@ -787,14 +801,14 @@ impl Engine {
                     .from()
                     .and_then(|r| r.ok())
                     .and_then(|n| n.uri.user)
-                    .map(lossy)
+                    .map(Short::lossy)
                     .unwrap_or_default(),
                 auth_user: m
                     .authorization()
                     .or_else(|| m.proxy_authorization())
                     .and_then(|r| r.ok())
                     .and_then(|a| a.param(b"username"))
-                    .map(lossy),
+                    .map(Short::lossy),
                 method: static_method(method),
                 user,
                 credentials,
@@ -872,7 +886,7 @@ impl Engine {
                 to_raise.push((
                     AlertId::AuthSuccessAfterFailures,
                     Severity::Critical,
-                    account.clone(),
+                    account.to_string(),
                     now,
                     u64::from(user_fails),
                     vec![format!("{method_name} for '{}' succeeded after {} failed authentications for this account from this source: the password was likely guessed — change it", account, user_fails)],
@@ -907,7 +921,9 @@ impl Engine {
                             && s.challenged.len() < cap
                             && !s.resolved.contains(&user_h) =>
                     {
-                        s.challenged.entry(user_h).or_insert((now, tx.user.clone()));
+                        s.challenged
+                            .entry(user_h)
+                            .or_insert((now, tx.user.to_string()));
                     }
                     200..=299 => {
                         s.challenged.remove(&user_h);
@@ -955,7 +971,7 @@ impl Engine {
                 to_raise.push((
                     AlertId::TollFraudRate,
                     sev,
-                    tx.from_user.clone(),
+                    tx.from_user.to_string(),
                     now,
                     1,
                     vec![why],
@@ -977,7 +993,7 @@ impl Engine {
             to_raise.push((
                 AlertId::TollFraudUnauthCall,
                 Severity::Critical,
-                tx.user.clone(),
+                tx.user.to_string(),
                 now,
                 1,
                 vec![format!(

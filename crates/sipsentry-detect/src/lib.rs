@@ -14,6 +14,7 @@ pub mod alert;
 pub mod engine;
 pub mod fraud;
 pub mod policy;
+mod short;
 
 pub use alert::{Action, Alert, AlertId, Severity};
 pub use engine::{AlertChange, Engine, LogSignal, Thresholds};
