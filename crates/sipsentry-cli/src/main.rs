@@ -90,16 +90,23 @@ enum Command {
     #[command(verbatim_doc_comment)]
     Ban(watch::BanArgs),
     /// Audit the configuration of a PBX, its firewall and its host against the hardening guide.
+    ///
     /// Reads an Asterisk or FreeSWITCH config directory, 3CX V20 through its Configuration API
     /// (or a saved export), an nftables/iptables ruleset and the host's SIP ALG modules and
     /// listening sockets. Every gap is a finding with a stable rule ID, evidence (secrets never
     /// shown), the hardening control and the fix; each control area gets a score. Baselines
     /// (--save-baseline) and --diff show what changed, e.g. after an upgrade.
+    ///
+    /// Exit code: 0 done, 1 a finding at or above --fail-on, 2 usage or I/O error.
+    ///
+    /// Examples:
     ///   sipsentry audit --asterisk /etc/asterisk --nft --host
     ///   sipsentry audit --3cx-export ./export --policy site.toml --format json
     ///   sipsentry audit --freeswitch /etc/freeswitch --diff before.json --fail-on high
+    #[command(verbatim_doc_comment)]
     Audit(Box<audit::Args>),
     /// Test a SIP PBX from outside as an attacker would, and say what to fix.
+    ///
     /// Probes SIP over UDP, TCP and TLS plus the management ports of the chosen profile:
     /// exposure, product/version and known CVEs, extension enumeration (against a baseline of
     /// random users, so a PBX that answers everyone alike passes), unauthenticated INVITE (always
@@ -107,11 +114,15 @@ enum Command {
     /// ciphers and certificate, and management consoles. Passwords are guessed only with
     /// --auth-test on extensions you name. Every finding has an ID (docs/scan.md), evidence,
     /// the hardening control and the fix. Scan only systems you are authorised to test.
+    ///
     /// Exit code: 0 done, 1 a finding at or above --fail-on, 2 usage or I/O error.
+    ///
+    /// Examples:
     ///   sipsentry scan pbx.example.com
     ///   sipsentry scan --profile asterisk --range 100-199 --format html -o report.html 192.0.2.10
     ///   sipsentry scan --auth-test --auth-extensions 2001-2005 --wordlist top100.txt 192.0.2.10:5060
     ///   sipsentry scan --format sarif --fail-on high --domain sip.example.com 192.0.2.0/28
+    #[command(verbatim_doc_comment)]
     Scan(Box<scan::Args>),
     /// Run OUTSIDE the network under test: echo every SIP request back, as received, for
     /// `alg-check` (finds SIP ALGs that rewrite traffic on the way out).
@@ -120,13 +131,17 @@ enum Command {
     /// arrived (Via, Contact, SDP c=/o=/m=, Max-Forwards, Content-Length) — NET-SIP-ALG.
     AlgCheck(alg::AlgCheckArgs),
     /// Encrypted (age), signed, immutable-offsite backups, proven by restore drills.
+    ///
     /// Subcommands: keygen, create, verify, restore-test, list, prune, init-bucket.
     /// See docs/backup.md.
+    ///
+    /// Examples:
     ///   sipsentry backup keygen --out-dir keys
     ///   sipsentry backup create --source 3CXScheduledBackup.zip --to /mnt/offsite \
     ///       --recipients-file keys/backup-recipient.txt --signing-key keys/backup-signing.key
     ///   sipsentry backup restore-test --target /mnt/offsite --verify-key keys/backup-verify.pub \
     ///       --identity keys/backup-identity.txt
+    #[command(verbatim_doc_comment)]
     Backup(backup::Args),
 }
 
