@@ -34,6 +34,11 @@ pub trait Enforcer: Send {
     }
 }
 
+/// Longest ban the guard sets (manual or escalated): the nft crate installs anything longer
+/// without a kernel timeout, and nothing would take it out of the kernel when the store's
+/// record expires.
+pub const MAX_BAN_S: u64 = sipsentry_nft::MAX_KERNEL_TIMEOUT.as_secs();
+
 /// Requests from the API and the CLI.
 pub enum Cmd {
     Alerts(Vec<AlertChange>),
@@ -553,6 +558,18 @@ impl Responder {
                     if seconds == 0 {
                         return Err("duration must be at least 1 second".into());
                     }
+                    if seconds > MAX_BAN_S {
+                        return Err(format!(
+                            "duration must be at most {MAX_BAN_S} seconds (365 days): a longer \
+                             ban would have no kernel timeout and outlive its record"
+                        ));
+                    }
+                    // The store keeps the later of two expiries for a re-ban; the kernel
+                    // replaces the timeout, so never hand it a shorter one than is in force.
+                    let seconds = match self.active.get(&net) {
+                        Some(&exp) if exp > now => seconds.max((exp - now).unsigned_abs()),
+                        _ => seconds,
+                    };
                     if self.cfg.enforce {
                         self.enforcer
                             .ban(&[(net.clone(), seconds)])
@@ -560,11 +577,13 @@ impl Responder {
                                 self.metrics.nft_errors.fetch_add(1, Relaxed);
                             })?;
                     }
-                    Ok(net)
+                    Ok((net, seconds))
                 })();
                 match checked {
                     // The writer replies once the ban is committed.
-                    Ok(net) => self.record_ban(&net, seconds, &reason, &by, now, Some(reply)),
+                    Ok((net, seconds)) => {
+                        self.record_ban(&net, seconds, &reason, &by, now, Some(reply))
+                    }
                     Err(e) => {
                         let _ = reply.try_send(Err(e));
                     }
@@ -625,5 +644,98 @@ mod tests {
         assert_eq!(canonical_net("::1").unwrap(), "::1/128");
         assert!(canonical_net("10.0.0.0/33").is_err());
         assert!(canonical_net("example.com").is_err());
+    }
+
+    type Kernel = Arc<std::sync::Mutex<Vec<(String, u64)>>>;
+
+    /// Records what reaches the kernel.
+    struct Rec(Kernel);
+
+    impl Enforcer for Rec {
+        fn install(&mut self) -> Result<(), String> {
+            Ok(())
+        }
+        fn ban(&mut self, bans: &[(String, u64)]) -> Result<(), String> {
+            self.0.lock().unwrap().extend_from_slice(bans);
+            Ok(())
+        }
+        fn unban(&mut self, _: &str) -> Result<(), String> {
+            Ok(())
+        }
+        fn reconcile(&mut self, _: &[(String, i64)], _: i64) -> Result<(), String> {
+            Ok(())
+        }
+        fn refuse(&self, _: &str) -> Option<String> {
+            None
+        }
+    }
+
+    fn responder(dir: &tempfile::TempDir) -> (Responder, Kernel) {
+        let path = dir.path().join("s.db");
+        let store = Store::open(&path).unwrap();
+        let kernel = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let cfg = ResponseCfg {
+            enforce: true,
+            recidive_factor: 4,
+            recidive_window_s: 86_400,
+            max_ban_s: 30 * 86_400,
+            update_interval: Duration::from_secs(60),
+            retention_s: 86_400,
+        };
+        let mut r = Responder::new(
+            store,
+            &path,
+            Box::new(Rec(kernel.clone())),
+            Channels::new(false, None, None),
+            Arc::new(Metrics::default()),
+            cfg,
+        )
+        .unwrap();
+        r.start().unwrap();
+        (r, kernel)
+    }
+
+    fn manual_ban(r: &mut Responder, net: &str, seconds: u64) -> Result<StoredBan, String> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        r.handle(vec![Cmd::Ban {
+            net: net.into(),
+            seconds,
+            reason: "test".into(),
+            by: "api".into(),
+            reply: tx,
+        }]);
+        rx.recv_timeout(Duration::from_secs(10)).unwrap()
+    }
+
+    #[test]
+    fn regression_api_ban_seconds_beyond_kernel_timeout_is_permanent_in_kernel() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut r, kernel) = responder(&dir);
+        // u64::MAX wrapped to a negative expiry: a kernel element without timeout, no store row.
+        // 400 days: a kernel element without timeout that the store's expiry never removes.
+        for secs in [u64::MAX, 1 << 63, 400 * 86_400] {
+            let e = manual_ban(&mut r, "198.51.100.7", secs).unwrap_err();
+            assert!(e.contains("at most"), "{secs}: {e}");
+        }
+        assert!(
+            kernel.lock().unwrap().is_empty(),
+            "{:?}",
+            kernel.lock().unwrap()
+        );
+        let ok = manual_ban(&mut r, "198.51.100.7", 365 * 86_400).unwrap();
+        assert_eq!(ok.expires_unix - ok.created_unix, 365 * 86_400);
+    }
+
+    #[test]
+    fn regression_manual_reban_shorter_cuts_kernel_ban_below_stored_expiry() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut r, kernel) = responder(&dir);
+        let first = manual_ban(&mut r, "198.51.100.8", 3600).unwrap();
+        let second = manual_ban(&mut r, "198.51.100.8", 60).unwrap();
+        // The store keeps the later expiry; the kernel must not be told a shorter timeout.
+        assert_eq!(second.expires_unix, first.expires_unix);
+        let k = kernel.lock().unwrap();
+        assert_eq!(k.len(), 2, "{k:?}");
+        assert!(k[1].1 >= 3590, "kernel timeout cut to {}s: {k:?}", k[1].1);
     }
 }

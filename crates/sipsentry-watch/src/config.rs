@@ -374,20 +374,30 @@ impl Config {
                 )
             })?;
         }
+        // The same rule sipsentry-nft applies when the guard starts: --check-config must not
+        // pass a name the firewall then refuses.
         let t = &self.response.table;
         if t.is_empty()
             || t.len() > 32
-            || !t
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            || !t.as_bytes()[0].is_ascii_alphabetic()
+            || !t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
         {
             return Err(bad(
                 "response.table",
-                format!("{t:?}: use 1-32 letters, digits, '-' or '_'"),
+                format!("{t:?}: use 1-32 letters, digits or '_', starting with a letter"),
             ));
         }
         if self.response.recidive_factor == 0 {
             return Err(bad("response.recidive_factor", "must be at least 1".into()));
+        }
+        if !(1..=crate::actions::MAX_BAN_S).contains(&self.response.max_ban_s) {
+            return Err(bad(
+                "response.max_ban_s",
+                format!(
+                    "must be between 1 and {} (365 days: longer bans get no kernel timeout)",
+                    crate::actions::MAX_BAN_S
+                ),
+            ));
         }
         if let Some(s) = &self.alerts.syslog {
             parse_syslog(s).map_err(|m| bad("alerts.syslog", m))?;
@@ -531,5 +541,26 @@ mod tests {
         );
         assert!(parse_port_spec("udp:0").is_err());
         assert!(parse_port_spec("udp:6000-5000").is_err());
+    }
+
+    #[test]
+    fn regression_check_config_passes_values_the_guard_cannot_use() {
+        for (text, key) in [
+            // nft refuses '-' and a leading digit at start, after --check-config said OK
+            ("[response]\ntable = \"my-table\"", "response.table"),
+            ("[response]\ntable = \"1st\"", "response.table"),
+            // 0 s: every ban refused by nft as zero-length, so nothing is ever banned
+            ("[response]\nmax_ban_s = 0", "response.max_ban_s"),
+            // beyond the kernel timeout cap: escalated bans never leave the kernel
+            ("[response]\nmax_ban_s = 34560000", "response.max_ban_s"),
+        ] {
+            let e = Config::parse(text, "w.toml")
+                .err()
+                .unwrap_or_else(|| panic!("{text:?} accepted"))
+                .to_string();
+            assert!(e.contains(key), "{text:?}: {e}");
+        }
+        assert!(Config::parse("[response]\ntable = \"pbx_guard2\"", "w").is_ok());
+        assert!(Config::parse("[response]\nmax_ban_s = 31536000", "w").is_ok());
     }
 }
