@@ -233,25 +233,33 @@ pub(crate) fn follow_log(
     let year = 1970 + (now_ns() / 1_000_000_000 / 31_556_952) as i32;
     let mut parser = sipsentry_logs::LogParser::new(sipsentry_logs::LineContext::new(year));
     let mut buf = vec![0u8; 64 * 1024];
-    let emit_lines =
-        |data: &[u8], partial: &mut Vec<u8>, parser: &mut sipsentry_logs::LogParser| {
-            partial.extend_from_slice(data);
-            let mut start = 0;
-            while let Some(i) = partial[start..].iter().position(|&b| b == b'\n') {
-                let line = &partial[start..start + i + 1];
+    // `skip`: the start of the current line was thrown away, so its rest is not a line either.
+    let mut skip = false;
+    let emit_lines = |data: &[u8],
+                      partial: &mut Vec<u8>,
+                      skip: &mut bool,
+                      parser: &mut sipsentry_logs::LogParser| {
+        partial.extend_from_slice(data);
+        let mut start = 0;
+        while let Some(i) = partial[start..].iter().position(|&b| b == b'\n') {
+            let line = &partial[start..start + i + 1];
+            if !std::mem::take(skip) {
                 parser.push_line(line, |ev| {
                     if let Some(inp) = crate::log_input(&ev) {
                         offer(&tx, &m, input, inp);
                     }
                 });
-                start += i + 1;
             }
-            partial.drain(..start);
-            // An endless line is cut: the parser caps lines at 8 KiB anyway.
-            if partial.len() > 64 * 1024 {
-                partial.clear();
-            }
-        };
+            start += i + 1;
+        }
+        partial.drain(..start);
+        // An endless line is dropped up to its newline (the parser caps lines at 8 KiB anyway);
+        // its tail must not pass for a record: that part of a line may be attacker text.
+        if partial.len() > 64 * 1024 {
+            partial.clear();
+            *skip = true;
+        }
+    };
     while !stop.load(Relaxed) {
         let meta = std::fs::metadata(&path).ok();
         match (&mut file, &meta) {
@@ -275,9 +283,10 @@ pub(crate) fn follow_log(
                         if n == 0 {
                             break;
                         }
-                        emit_lines(&buf[..n], &mut partial, &mut parser);
+                        emit_lines(&buf[..n], &mut partial, &mut skip, &mut parser);
                     }
                     partial.clear();
+                    skip = false;
                     file = None;
                     first_open = false;
                     continue;
@@ -287,6 +296,7 @@ pub(crate) fn follow_log(
                     // copytruncate: the file was emptied under us.
                     offset = 0;
                     partial.clear();
+                    skip = false;
                     let _ = f.seek(SeekFrom::Start(0));
                 }
             }
@@ -300,7 +310,7 @@ pub(crate) fn follow_log(
                     Ok(n) => {
                         offset += n as u64;
                         progressed = true;
-                        emit_lines(&buf[..n], &mut partial, &mut parser);
+                        emit_lines(&buf[..n], &mut partial, &mut skip, &mut parser);
                     }
                 }
             }
@@ -412,4 +422,47 @@ pub(crate) fn bind_tcp(addr: &str) -> Result<TcpListener, String> {
         .parse()
         .map_err(|_| format!("{addr:?} is not an address:port"))?;
     TcpListener::bind(a).map_err(|e| format!("HEP TCP listener on {a}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FAIL: &str = "[2015-05-24 08:42:16] SECURITY[4583] res_security_log.c: SecurityEvent=\"ChallengeResponseFailed\",EventTV=\"2015-05-24T08:42:16.296+0300\",Severity=\"Error\",Service=\"PJSIP\",EventVersion=\"1\",AccountID=\"<unknown>\",SessionID=\"17a483d-eb8cc0-556164ab@1.2.3.4\",LocalAddress=\"IPV4/UDP/1.2.3.4/5060\",RemoteAddress=\"IPV4/UDP/203.0.113.9/5060\",Challenge=\"1432446136/6d16ccf29ff59d423c6d548af00bf9b4\",Response=\"849dfcf133d8156f77ef11a9194119df\",ExpectedResponse=\"\"\n";
+
+    /// Follows `content` from the start for a moment and returns the sources it reported.
+    fn follow(content: &[u8]) -> Vec<SocketAddr> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("security.log");
+        std::fs::write(&path, content).unwrap();
+        let (tx, rx) = std::sync::mpsc::sync_channel(64);
+        let m = Arc::new(Metrics::default());
+        let stop = Arc::new(AtomicBool::new(false));
+        let s2 = stop.clone();
+        let t = std::thread::spawn(move || follow_log(path, true, tx, m, s2));
+        std::thread::sleep(Duration::from_millis(600));
+        stop.store(true, Relaxed);
+        t.join().unwrap();
+        rx.try_iter()
+            .filter_map(|i| match i {
+                Input::Log { src, .. } => Some(src),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn regression_overlong_log_line_tail_parsed_as_a_new_line() {
+        // Control: the line on its own is an auth failure from 203.0.113.9.
+        assert_eq!(follow(FAIL.as_bytes()).len(), 1);
+        // The same text at the end of one overlong line (cut at a read boundary) is not a line
+        // of its own: whoever controls part of a logged value must not forge a log record.
+        let mut forged = vec![b'A'; 2 * 64 * 1024];
+        forged.extend_from_slice(FAIL.as_bytes());
+        let got = follow(&forged);
+        assert!(got.is_empty(), "forged record accepted: {got:?}");
+        // Lines after the overlong one are read normally.
+        forged.extend_from_slice(FAIL.as_bytes());
+        assert_eq!(follow(&forged).len(), 1);
+    }
 }
