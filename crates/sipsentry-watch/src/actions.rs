@@ -155,7 +155,8 @@ enum Job {
         Event,
         Option<SyncSender<Result<StoredBan, String>>>,
     ),
-    Unban(String, i64, SyncSender<Result<bool, String>>),
+    /// (net, now, why, reply)
+    Unban(String, i64, String, SyncSender<Result<bool, String>>),
     Emit(Event),
     Tick(i64),
     Prune(i64),
@@ -193,18 +194,10 @@ fn writer(mut store: Store, channels: Channels, metrics: Arc<Metrics>, rx: Recei
                     let _ = reply.try_send(r);
                 }
             }
-            Job::Unban(net, now, reply) => {
-                let r = store
-                    .remove_ban(&net, now, "removed by hand")
-                    .map_err(|e| e.to_string());
+            Job::Unban(net, now, why, reply) => {
+                let r = store.remove_ban(&net, now, &why).map_err(|e| e.to_string());
                 if r == Ok(true) {
-                    channels.emit(
-                        &Event::Unban {
-                            net,
-                            why: "removed by hand".into(),
-                        },
-                        &metrics,
-                    );
+                    channels.emit(&Event::Unban { net, why }, &metrics);
                 }
                 let _ = reply.try_send(r);
             }
@@ -287,9 +280,23 @@ impl Responder {
     /// Installs the table and restores the store's active bans into it.
     pub fn start(&mut self) -> Result<(), String> {
         let now = now_unix();
-        let bans = self.reader.active_bans(now).map_err(|e| e.to_string())?;
+        let mut bans = self.reader.active_bans(now).map_err(|e| e.to_string())?;
         if self.cfg.enforce {
             self.enforcer.install()?;
+            // A network allow-listed since it was banned (a trunk added to the config) is
+            // lifted: its kernel element outlived the restart, and restoring around it would
+            // leave the trusted source cut off until the ban ran out.
+            let mut keep = Vec::with_capacity(bans.len());
+            for b in bans {
+                let Some(why) = self.enforcer.refuse(&b.net) else {
+                    keep.push(b);
+                    continue;
+                };
+                self.enforcer.unban(&b.net)?;
+                let (tx, _rx) = std::sync::mpsc::sync_channel(1);
+                self.job(Job::Unban(b.net, now, format!("allow-listed: {why}"), tx));
+            }
+            bans = keep;
             let list: Vec<(String, i64)> = bans
                 .iter()
                 .map(|b| (b.net.clone(), b.expires_unix))
@@ -598,7 +605,7 @@ impl Responder {
                         }
                     }
                     self.active.remove(&net);
-                    self.job(Job::Unban(net, now, reply));
+                    self.job(Job::Unban(net, now, "removed by hand".into(), reply));
                 }
                 Err(e) => {
                     let _ = reply.try_send(Err(e));
