@@ -168,15 +168,22 @@ pub enum Syslog {
 
 impl Syslog {
     pub fn open(t: &SyslogTarget) -> std::io::Result<Syslog> {
+        // Non-blocking: a local datagram send waits while the daemon's queue is full, and a
+        // hung syslog daemon would stall the store writer and then detection. A full queue
+        // drops the line instead (best effort, RFC 5426).
         Ok(match t {
             SyslogTarget::Unix(p) => {
-                Syslog::Unix(std::os::unix::net::UnixDatagram::unbound()?, p.clone())
+                let s = std::os::unix::net::UnixDatagram::unbound()?;
+                s.set_nonblocking(true)?;
+                Syslog::Unix(s, p.clone())
             }
             SyslogTarget::Udp(a) => {
                 let bind: std::net::SocketAddr = if a.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" }
                     .parse()
                     .expect("literal");
-                Syslog::Udp(std::net::UdpSocket::bind(bind)?, *a)
+                let s = std::net::UdpSocket::bind(bind)?;
+                s.set_nonblocking(true)?;
+                Syslog::Udp(s, *a)
             }
         })
     }
@@ -424,5 +431,27 @@ mod tests {
         assert_eq!(q.pop(), Some(json!(4)));
         q.close();
         assert_eq!(q.pop(), None);
+    }
+
+    #[test]
+    fn regression_syslog_unix_socket_with_stalled_reader_blocks_the_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.sock");
+        // A syslog daemon that accepts datagrams but never reads them (hung journald).
+        let _stalled = std::os::unix::net::UnixDatagram::bind(&path).unwrap();
+        let s = Syslog::open(&SyslogTarget::Unix(path)).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let line = "x".repeat(512);
+            // Far beyond the receive queue (net.unix.max_dgram_qlen, 512 by default).
+            for _ in 0..5000 {
+                s.send(&line);
+            }
+            let _ = tx.send(());
+        });
+        assert!(
+            rx.recv_timeout(Duration::from_secs(10)).is_ok(),
+            "syslog send blocked on a stalled reader"
+        );
     }
 }
