@@ -39,6 +39,10 @@ pub trait Enforcer: Send {
 /// record expires.
 pub const MAX_BAN_S: u64 = sipsentry_nft::MAX_KERNEL_TIMEOUT.as_secs();
 
+/// Prefix of a stored ban's `source` when it was only logged (dry-run): such rows are never
+/// restored into the kernel by a later enforcing start.
+pub const DRY_RUN: &str = "dry-run:";
+
 /// Requests from the API and the CLI.
 pub enum Cmd {
     Alerts(Vec<AlertChange>),
@@ -286,15 +290,22 @@ impl Responder {
             // A network allow-listed since it was banned (a trunk added to the config) is
             // lifted: its kernel element outlived the restart, and restoring around it would
             // leave the trusted source cut off until the ban ran out.
+            // A ban recorded in dry-run was only ever logged: enforcing it now would apply the
+            // very decisions the admin was still evaluating.
+            let dry = self.enforcer.dry_run();
             let mut keep = Vec::with_capacity(bans.len());
             for b in bans {
-                let Some(why) = self.enforcer.refuse(&b.net) else {
+                let why = if !dry && b.source.starts_with(DRY_RUN) {
+                    "recorded in dry-run, never enforced".to_string()
+                } else if let Some(why) = self.enforcer.refuse(&b.net) {
+                    self.enforcer.unban(&b.net)?;
+                    format!("allow-listed: {why}")
+                } else {
                     keep.push(b);
                     continue;
                 };
-                self.enforcer.unban(&b.net)?;
                 let (tx, _rx) = std::sync::mpsc::sync_channel(1);
-                self.job(Job::Unban(b.net, now, format!("allow-listed: {why}"), tx));
+                self.job(Job::Unban(b.net, now, why, tx));
             }
             bans = keep;
             let list: Vec<(String, i64)> = bans
@@ -535,7 +546,11 @@ impl Responder {
             created_unix: now,
             expires_unix: expires,
             reason: reason.into(),
-            source: by.into(),
+            source: if self.enforcer.dry_run() {
+                format!("{DRY_RUN}{by}")
+            } else {
+                by.into()
+            },
         };
         let ev = Event::Ban {
             net: net.into(),
@@ -655,8 +670,8 @@ mod tests {
 
     type Kernel = Arc<std::sync::Mutex<Vec<(String, u64)>>>;
 
-    /// Records what reaches the kernel.
-    struct Rec(Kernel);
+    /// Records what reaches the kernel (bans, and restores with their remaining seconds).
+    struct Rec(Kernel, bool);
 
     impl Enforcer for Rec {
         fn install(&mut self) -> Result<(), String> {
@@ -669,15 +684,24 @@ mod tests {
         fn unban(&mut self, _: &str) -> Result<(), String> {
             Ok(())
         }
-        fn reconcile(&mut self, _: &[(String, i64)], _: i64) -> Result<(), String> {
+        fn reconcile(&mut self, bans: &[(String, i64)], now: i64) -> Result<(), String> {
+            let mut k = self.0.lock().unwrap();
+            k.extend(bans.iter().map(|(n, e)| (n.clone(), (e - now) as u64)));
             Ok(())
         }
         fn refuse(&self, _: &str) -> Option<String> {
             None
         }
+        fn dry_run(&self) -> bool {
+            self.1
+        }
     }
 
     fn responder(dir: &tempfile::TempDir) -> (Responder, Kernel) {
+        responder_with(dir, false)
+    }
+
+    fn responder_with(dir: &tempfile::TempDir, dry: bool) -> (Responder, Kernel) {
         let path = dir.path().join("s.db");
         let store = Store::open(&path).unwrap();
         let kernel = Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -692,7 +716,7 @@ mod tests {
         let mut r = Responder::new(
             store,
             &path,
-            Box::new(Rec(kernel.clone())),
+            Box::new(Rec(kernel.clone(), dry)),
             Channels::new(false, None, None),
             Arc::new(Metrics::default()),
             cfg,
@@ -744,5 +768,29 @@ mod tests {
         let k = kernel.lock().unwrap();
         assert_eq!(k.len(), 2, "{k:?}");
         assert!(k[1].1 >= 3590, "kernel timeout cut to {}s: {k:?}", k[1].1);
+    }
+
+    #[test]
+    fn regression_dry_run_bans_restored_into_the_kernel_when_enforcing() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut r, _) = responder_with(&dir, true);
+        manual_ban(&mut r, "198.51.100.9", 600).unwrap();
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        tx.send(Cmd::Stop).unwrap();
+        r.run(rx);
+        // The admin switches dry-run off: what dry-run only logged must not be enforced now.
+        let (mut r, kernel) = responder_with(&dir, false);
+        assert!(
+            kernel.lock().unwrap().is_empty(),
+            "{:?}",
+            kernel.lock().unwrap()
+        );
+        assert!(r.active.is_empty(), "{:?}", r.active);
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        tx.send(Cmd::Stop).unwrap();
+        let path = dir.path().join("s.db");
+        r.run(rx);
+        let store = Store::open_read_only(&path).unwrap();
+        assert!(store.active_bans(now_unix()).unwrap().is_empty());
     }
 }
