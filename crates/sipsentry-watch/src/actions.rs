@@ -779,7 +779,7 @@ mod tests {
         tx.send(Cmd::Stop).unwrap();
         r.run(rx);
         // The admin switches dry-run off: what dry-run only logged must not be enforced now.
-        let (mut r, kernel) = responder_with(&dir, false);
+        let (r, kernel) = responder_with(&dir, false);
         assert!(
             kernel.lock().unwrap().is_empty(),
             "{:?}",
