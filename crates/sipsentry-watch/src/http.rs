@@ -319,7 +319,15 @@ fn api(st: &ApiState, req: &Request) -> (u16, &'static str, String) {
             let Some(net) = v["net"].as_str() else {
                 return err(400, "body: \"net\" (address or CIDR) is required");
             };
-            let seconds = v["seconds"].as_u64().unwrap_or(3600);
+            // Absent means an hour; anything else that is not a whole number of seconds is an
+            // error, never silently an hour.
+            let seconds = match v.get("seconds") {
+                None | Some(Value::Null) => 3600,
+                Some(s) => match s.as_u64() {
+                    Some(s) => s,
+                    None => return err(400, "body: \"seconds\" must be a whole number"),
+                },
+            };
             let reason = v["reason"]
                 .as_str()
                 .unwrap_or("manual")
@@ -470,5 +478,32 @@ mod tests {
             "no 408 after {took:?}: {text:?}"
         );
         assert!(took < Duration::from_secs(8), "held for {took:?}");
+    }
+
+    #[test]
+    fn regression_api_ban_with_malformed_seconds_bans_for_an_hour() {
+        let (tx, rx) = sync_channel(4);
+        let st = ApiState {
+            metrics: Arc::new(Metrics::default()),
+            cmds: tx,
+            token: Some("t".into()),
+        };
+        for body in [
+            r#"{"net":"192.0.2.7","seconds":"60"}"#,
+            r#"{"net":"192.0.2.7","seconds":-5}"#,
+            r#"{"net":"192.0.2.7","seconds":1.5}"#,
+        ] {
+            let mut req = parse_head(b"POST /api/bans HTTP/1.1").unwrap();
+            req.auth = Some("t".into());
+            req.body = body.as_bytes().to_vec();
+            // Nothing answers the command: a request that reaches the responder times out.
+            let (code, _, text) = route(&st, &req);
+            assert_eq!(code, 400, "{body}: {text}");
+            assert!(text.contains("seconds"), "{body}: {text}");
+        }
+        assert!(
+            rx.try_recv().is_err(),
+            "a malformed ban reached the responder"
+        );
     }
 }
