@@ -215,7 +215,7 @@ fn default_update_interval() -> u64 {
     60
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookCfg {
     pub url: String,
@@ -225,6 +225,18 @@ pub struct WebhookCfg {
     pub retries: u32,
     #[serde(default = "default_timeout")]
     pub timeout_s: u64,
+}
+
+/// The URL may carry the endpoint's credential (see [`crate::outputs::url_for_log`]).
+impl std::fmt::Debug for WebhookCfg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookCfg")
+            .field("url", &crate::outputs::url_for_log(&self.url))
+            .field("token_file", &self.token_file)
+            .field("retries", &self.retries)
+            .field("timeout_s", &self.timeout_s)
+            .finish()
+    }
 }
 
 fn default_retries() -> u32 {
@@ -562,5 +574,17 @@ mod tests {
         }
         assert!(Config::parse("[response]\ntable = \"pbx_guard2\"", "w").is_ok());
         assert!(Config::parse("[response]\nmax_ban_s = 31536000", "w").is_ok());
+    }
+
+    #[test]
+    fn regression_config_debug_shows_webhook_url_secret() {
+        let c = Config::parse(
+            "[[alerts.webhook]]\nurl = \"https://hooks.example/services/T0/B0/SECRETXYZ\"\n",
+            "w",
+        )
+        .unwrap();
+        let d = format!("{c:?}");
+        assert!(!d.contains("SECRETXYZ"), "{d}");
+        assert!(d.contains("https://hooks.example/…"), "{d}");
     }
 }

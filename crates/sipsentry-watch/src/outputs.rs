@@ -310,6 +310,21 @@ fn post_with_retry(agent: &ureq::Agent, h: &WebhookCfg, token: Option<&str>, bod
     false
 }
 
+/// A webhook URL as it may appear in a message: scheme and host only. Incoming-webhook URLs
+/// (Slack, Teams, Discord, …) carry their credential in the path or query, and a URL may hold
+/// `user:password@`.
+pub fn url_for_log(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let elided = if rest.len() > authority.len() {
+        "/…"
+    } else {
+        ""
+    };
+    format!("{scheme}://{host}{elided}")
+}
+
 /// Delivers one event now, synchronously, to the syslog and webhooks a guard configuration
 /// names (for one-shot commands such as `backup restore-test` that share the guard's alert
 /// channels). Returns what failed, each named; secrets are read from their files and never
@@ -332,7 +347,7 @@ pub fn deliver_once(alerts: &crate::config::Alerts, ev: &Event) -> Vec<String> {
                 Err(e) => {
                     failed.push(format!(
                         "webhook {}: token file {}: {e}",
-                        h.url,
+                        url_for_log(&h.url),
                         p.display()
                     ));
                     continue;
@@ -346,7 +361,8 @@ pub fn deliver_once(alerts: &crate::config::Alerts, ev: &Event) -> Vec<String> {
         if !post_with_retry(&agent, h, token.as_deref(), &body) {
             failed.push(format!(
                 "webhook {}: not delivered after {} retries",
-                h.url, h.retries
+                url_for_log(&h.url),
+                h.retries
             ));
         }
     }
@@ -452,6 +468,28 @@ mod tests {
         assert!(
             rx.recv_timeout(Duration::from_secs(10)).is_ok(),
             "syslog send blocked on a stalled reader"
+        );
+    }
+
+    #[test]
+    fn regression_webhook_url_secret_in_delivery_error() {
+        let alerts: crate::config::Alerts = toml::from_str(
+            "[[webhook]]\nurl = \"http://user:pw0rd@127.0.0.92:9/services/T0/B0/SECRETXYZ?token=abc123\"\nretries = 0\ntimeout_s = 2\n",
+        )
+        .unwrap();
+        let ev = Event::Unban {
+            net: "192.0.2.1/32".into(),
+            why: "test".into(),
+        };
+        let failed = deliver_once(&alerts, &ev);
+        assert_eq!(failed.len(), 1, "{failed:?}");
+        for secret in ["pw0rd", "SECRETXYZ", "abc123", "user"] {
+            assert!(!failed[0].contains(secret), "{secret} in {:?}", failed[0]);
+        }
+        assert!(failed[0].contains("http://127.0.0.92:9"), "{:?}", failed[0]);
+        assert_eq!(
+            url_for_log("https://h.example:8443"),
+            "https://h.example:8443"
         );
     }
 }
