@@ -18,6 +18,11 @@ use std::time::Duration;
 pub(crate) const POLL: Duration = Duration::from_millis(200);
 /// Concurrent HEP/TCP connections accepted (agents are few: one per PBX).
 const MAX_TCP_CONNECTIONS: usize = 64;
+/// A HEP/TCP peer must deliver an accepted frame this soon after connecting. Agents connect to
+/// send, so they do at once; a peer that only holds the socket open (or lacks the key) would
+/// otherwise keep one of the [`MAX_TCP_CONNECTIONS`] slots forever and, 64 times over, lock
+/// every real agent out.
+const HEP_TCP_FIRST_FRAME: Duration = Duration::from_secs(5);
 
 pub(crate) fn now_ns() -> i64 {
     std::time::SystemTime::now()
@@ -65,34 +70,32 @@ fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Decodes one HEP packet into an owned SIP input, or `None` (counted as rejected) when it is
-/// not SIP, fails the filter, or does not decode.
+/// Decodes one HEP packet into an owned SIP input. `Err(())` (counted as rejected) when it
+/// fails the filter or does not decode; `Ok(None)` for an accepted packet that is not SIP.
 pub(crate) fn hep_to_input(
     buf: &[u8],
     filter: &HepFilter,
     m: &Metrics,
     input: usize,
-) -> Option<Input> {
-    let h = match sipsentry_hep::decode(buf) {
-        Ok(h) => h,
-        Err(_) => {
-            m.hep_rejected.fetch_add(1, Relaxed);
-            return None;
-        }
+) -> Result<Option<Input>, ()> {
+    let reject = || {
+        m.hep_rejected.fetch_add(1, Relaxed);
+        Err(())
+    };
+    let Ok(h) = sipsentry_hep::decode(buf) else {
+        return reject();
     };
     if let Some(key) = &filter.key {
         let ok = h.auth_key.as_ref().is_some_and(|k| ct_eq(k.expose(), key));
         if !ok {
-            m.hep_rejected.fetch_add(1, Relaxed);
-            return None;
+            return reject();
         }
     }
     if !filter.capture_ids.is_empty() && !filter.capture_ids.contains(&h.capture_id) {
-        m.hep_rejected.fetch_add(1, Relaxed);
-        return None;
+        return reject();
     }
     if h.proto_type != sipsentry_hep::ProtoType::SIP {
-        return None;
+        return Ok(None);
     }
     let now = now_ns();
     let ts = if h.ts_secs == 0 {
@@ -105,14 +108,14 @@ pub(crate) fn hep_to_input(
         6 => Transport::Tcp,
         _ => Transport::Udp,
     };
-    Some(Input::Sip {
+    Ok(Some(Input::Sip {
         input,
         ts_ns: ts,
         src: h.src,
         dst: h.dst,
         transport,
         data: h.payload.to_vec(),
-    })
+    }))
 }
 
 pub(crate) fn hep_udp(
@@ -138,7 +141,7 @@ pub(crate) fn hep_udp(
             }
             Err(_) => continue,
         };
-        if let Some(ev) = hep_to_input(&buf[..n], &filter, &m, input) {
+        if let Ok(Some(ev)) = hep_to_input(&buf[..n], &filter, &m, input) {
             offer(&tx, &m, input, ev);
         }
     }
@@ -180,7 +183,13 @@ pub(crate) fn hep_tcp(
             let mut framer = sipsentry_hep::HepStreamFramer::new();
             let mut buf = vec![0u8; 65_536];
             let mut conn = conn;
+            let connected = std::time::Instant::now();
+            let mut accepted = false;
             'conn: while !stop.load(Relaxed) {
+                if !accepted && connected.elapsed() > HEP_TCP_FIRST_FRAME {
+                    m.hep_rejected.fetch_add(1, Relaxed);
+                    break;
+                }
                 let n = match conn.read(&mut buf) {
                     Ok(0) => break,
                     Ok(n) => n,
@@ -199,8 +208,11 @@ pub(crate) fn hep_tcp(
                     let took = framer.push(&buf[off..n]);
                     off += took;
                     while let Some(frame) = framer.next_frame() {
-                        if let Some(ev) = hep_to_input(frame, &filter, &m, input) {
-                            offer(&tx, &m, input, ev);
+                        if let Ok(ev) = hep_to_input(frame, &filter, &m, input) {
+                            accepted = true;
+                            if let Some(ev) = ev {
+                                offer(&tx, &m, input, ev);
+                            }
                         }
                     }
                     if took == 0 && off < n {
@@ -464,5 +476,42 @@ mod tests {
         // Lines after the overlong one are read normally.
         forged.extend_from_slice(FAIL.as_bytes());
         assert_eq!(follow(&forged).len(), 1);
+    }
+
+    #[test]
+    fn regression_idle_hep_tcp_connections_lock_out_agents() {
+        let l = bind_tcp("127.0.0.93:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        let (tx, rx) = std::sync::mpsc::sync_channel(64);
+        let m = Arc::new(Metrics::default());
+        let stop = Arc::new(AtomicBool::new(false));
+        let filter = HepFilter {
+            key: None,
+            capture_ids: Vec::new(),
+        };
+        let (m2, s2) = (m.clone(), stop.clone());
+        let t = std::thread::spawn(move || hep_tcp(l, filter, tx, m2, s2));
+        // Every slot taken by a peer that never sends anything.
+        let idle: Vec<std::net::TcpStream> = (0..MAX_TCP_CONNECTIONS)
+            .map(|_| std::net::TcpStream::connect(addr).unwrap())
+            .collect();
+        std::thread::sleep(HEP_TCP_FIRST_FRAME + Duration::from_millis(1500));
+        // A real agent connects and sends one SIP message.
+        let sip = b"OPTIONS sip:pbx SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.9;branch=z9hG4bK1\r\nFrom: <sip:a@x>;tag=1\r\nTo: <sip:pbx>\r\nCall-ID: 1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+        let pkt = sipsentry_hep::HepPacket::new(
+            "192.0.2.9:5060".parse().unwrap(),
+            "192.0.2.1:5060".parse().unwrap(),
+            sip.as_slice(),
+        )
+        .to_v3_bytes()
+        .unwrap();
+        let mut agent = std::net::TcpStream::connect(addr).unwrap();
+        use std::io::Write;
+        agent.write_all(&pkt).unwrap();
+        let got = rx.recv_timeout(Duration::from_secs(3));
+        stop.store(true, Relaxed);
+        drop(idle);
+        t.join().unwrap();
+        assert!(got.is_ok(), "the agent was locked out by idle connections");
     }
 }
