@@ -421,6 +421,13 @@ impl Config {
                     "must start with http:// or https://".into(),
                 ));
             }
+            if w.timeout_s == 0 {
+                // ureq's deadline would be "now": every delivery fails at once.
+                return Err(bad(
+                    &format!("alerts.webhook[{i}].timeout_s"),
+                    "must be at least 1".into(),
+                ));
+            }
         }
         if self.alerts.webhook_queue == 0 {
             return Err(bad("alerts.webhook_queue", "must be at least 1".into()));
@@ -574,6 +581,18 @@ mod tests {
         }
         assert!(Config::parse("[response]\ntable = \"pbx_guard2\"", "w").is_ok());
         assert!(Config::parse("[response]\nmax_ban_s = 31536000", "w").is_ok());
+    }
+
+    #[test]
+    fn regression_webhook_timeout_zero_accepted_and_every_delivery_fails() {
+        let e = Config::parse(
+            "[[alerts.webhook]]\nurl = \"http://127.0.0.1:1/\"\ntimeout_s = 0\n",
+            "w.toml",
+        )
+        .err()
+        .expect("timeout_s = 0 accepted")
+        .to_string();
+        assert!(e.contains("alerts.webhook[0].timeout_s"), "{e}");
     }
 
     #[test]
