@@ -589,8 +589,7 @@ mod tests {
             "[[alerts.webhook]]\nurl = \"http://127.0.0.1:1/\"\ntimeout_s = 0\n",
             "w.toml",
         )
-        .err()
-        .expect("timeout_s = 0 accepted")
+        .expect_err("timeout_s = 0 accepted")
         .to_string();
         assert!(e.contains("alerts.webhook[0].timeout_s"), "{e}");
     }
