@@ -31,18 +31,53 @@ pub(crate) fn now_ns() -> i64 {
         .unwrap_or(0)
 }
 
-/// Sends without blocking; a full queue drops and counts.
+/// Bytes the detector queue may hold. The queue's length bound (`inputs.queue`, 65,536) alone
+/// would allow 4 GiB of 64 KiB HEP payloads while the detector is held up (a stalled responder,
+/// a flood of large messages); small messages never reach this.
+pub(crate) const MAX_QUEUE_BYTES: usize = 128 << 20;
+
+/// What an input costs the queue: its payload plus the bookkeeping around it.
+pub(crate) fn input_bytes(ev: &Input) -> usize {
+    128 + match ev {
+        Input::Sip { data, .. } => data.len(),
+        Input::Log { user, .. } => user.len(),
+    }
+}
+
+/// Sends without blocking; a full queue (by count or by bytes) drops and counts.
 pub(crate) fn offer(tx: &SyncSender<Input>, m: &Metrics, input: usize, ev: Input) -> bool {
+    offer_capped(tx, m, input, ev, MAX_QUEUE_BYTES)
+}
+
+fn offer_capped(
+    tx: &SyncSender<Input>,
+    m: &Metrics,
+    input: usize,
+    ev: Input,
+    max_bytes: usize,
+) -> bool {
+    let size = input_bytes(&ev);
+    // Counted before the send so the detector's subtraction never runs ahead of it.
+    let before = m.queued_bytes.fetch_add(size, Relaxed);
+    if before.saturating_add(size) > max_bytes {
+        m.queued_bytes.fetch_sub(size, Relaxed);
+        m.dropped[input].fetch_add(1, Relaxed);
+        return false;
+    }
     match tx.try_send(ev) {
         Ok(()) => {
             m.received[input].fetch_add(1, Relaxed);
             true
         }
         Err(TrySendError::Full(_)) => {
+            m.queued_bytes.fetch_sub(size, Relaxed);
             m.dropped[input].fetch_add(1, Relaxed);
             false
         }
-        Err(TrySendError::Disconnected(_)) => false,
+        Err(TrySendError::Disconnected(_)) => {
+            m.queued_bytes.fetch_sub(size, Relaxed);
+            false
+        }
     }
 }
 
@@ -513,5 +548,35 @@ mod tests {
         drop(idle);
         t.join().unwrap();
         assert!(got.is_ok(), "the agent was locked out by idle connections");
+    }
+
+    #[test]
+    fn regression_input_queue_bounded_by_count_not_bytes() {
+        let (tx, rx) = std::sync::mpsc::sync_channel(65_536);
+        let m = Metrics::default();
+        let big = |i: u16| Input::Sip {
+            input: 0,
+            ts_ns: 0,
+            src: SocketAddr::from(([192, 0, 2, 1], i)),
+            dst: SocketAddr::from(([192, 0, 2, 2], 5060)),
+            transport: Transport::Udp,
+            data: vec![b'x'; 64 * 1024],
+        };
+        // A 4 MiB budget: 63 payloads of 64 KiB fit, the rest is dropped and counted.
+        let cap = 4 << 20;
+        let taken = (0..200)
+            .filter(|&i| offer_capped(&tx, &m, 0, big(i), cap))
+            .count();
+        assert_eq!(taken, 63);
+        assert_eq!(m.dropped[0].load(Relaxed), 200 - 63);
+        assert!(m.queued_bytes.load(Relaxed) <= cap);
+        // The detector hands the budget back as it takes inputs.
+        for ev in rx.try_iter() {
+            m.queued_bytes.fetch_sub(input_bytes(&ev), Relaxed);
+        }
+        assert_eq!(m.queued_bytes.load(Relaxed), 0);
+        assert!(offer_capped(&tx, &m, 0, big(1), cap));
+        // The production budget is far below count × largest payload.
+        const { assert!(MAX_QUEUE_BYTES <= 256 << 20) };
     }
 }

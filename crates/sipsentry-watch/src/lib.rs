@@ -364,6 +364,8 @@ fn detect_loop(
         let mut n = 0;
         while let Some(input) = next.take() {
             n += 1;
+            m.queued_bytes
+                .fetch_sub(inputs::input_bytes(&input), Relaxed);
             match input {
                 Input::Sip {
                     input,

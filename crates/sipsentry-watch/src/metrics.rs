@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::Mutex;
 
 /// Input names, used as the `input` label.
@@ -15,6 +15,8 @@ pub struct Metrics {
     pub received: [AtomicU64; 4],
     /// Dropped because the detector queue was full, per input.
     pub dropped: [AtomicU64; 4],
+    /// Bytes waiting in the detector queue (bounded by `inputs::MAX_QUEUE_BYTES`).
+    pub queued_bytes: AtomicUsize,
     /// HEP packets refused: bad auth key, filtered capture id, undecodable.
     pub hep_rejected: AtomicU64,
     /// Packet time lag behind the wall clock of the last message, in milliseconds.
