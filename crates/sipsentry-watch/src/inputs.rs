@@ -310,7 +310,8 @@ pub(crate) fn follow_log(
     while !stop.load(Relaxed) {
         let meta = std::fs::metadata(&path).ok();
         match (&mut file, &meta) {
-            (None, Some(meta)) => {
+            // Only regular files: opening a FIFO blocks until a writer appears (see Guard::start).
+            (None, Some(meta)) if meta.is_file() => {
                 if let Ok(mut f) = std::fs::File::open(&path) {
                     offset = if first_open && !from_start {
                         meta.len()
@@ -347,7 +348,7 @@ pub(crate) fn follow_log(
                     let _ = f.seek(SeekFrom::Start(0));
                 }
             }
-            (None, None) => {}
+            (None, _) => {}
         }
         let mut progressed = false;
         if let Some((f, _)) = &mut file {

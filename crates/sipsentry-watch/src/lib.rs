@@ -145,6 +145,18 @@ impl Guard {
         if cfg.inputs.hep.is_none() && cfg.inputs.capture.is_none() && cfg.inputs.log.is_empty() {
             return Err(StartError::NoInput);
         }
+        // A FIFO or device would block the follower in open()/read() where it cannot see the
+        // stop flag (and a pipe has no offset to follow): only regular files are followed.
+        for (i, l) in cfg.inputs.log.iter().enumerate() {
+            if let Ok(meta) = std::fs::metadata(&l.path) {
+                if !meta.is_file() {
+                    return Err(StartError::Input(format!(
+                        "inputs.log[{i}].path {}: not a regular file (point it at the file the logger writes, not a pipe or device)",
+                        l.path.display()
+                    )));
+                }
+            }
+        }
         // Secrets first: a missing token file fails before anything binds.
         let api_token = match &cfg.api.token_file {
             Some(p) => Some(read_secret(p, "api.token_file")?),
