@@ -105,7 +105,7 @@ pub fn canonical_net(s: &str) -> Result<String, String> {
         .parse()
         .map_err(|_| format!("{s:?} is not an IP address or CIDR network"))?;
     let max = if ip.is_ipv4() { 32 } else { 128 };
-    let len: u32 = match len {
+    let mut len: u32 = match len {
         Some(l) => l
             .parse()
             .ok()
@@ -113,6 +113,15 @@ pub fn canonical_net(s: &str) -> Result<String, String> {
             .ok_or_else(|| format!("{s:?}: prefix length must be 0..={max}"))?,
         None => max,
     };
+    // An IPv4 client seen through a dual-stack socket (`::ffff:a.b.c.d`) sends IPv4 packets:
+    // only an element in the IPv4 set drops them.
+    let mut ip = ip;
+    if let IpAddr::V6(v6) = ip {
+        if let (Some(v4), true) = (v6.to_ipv4_mapped(), len >= 96) {
+            ip = IpAddr::V4(v4);
+            len -= 96;
+        }
+    }
     Ok(match ip {
         IpAddr::V4(a) => {
             let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
@@ -666,6 +675,25 @@ mod tests {
         assert_eq!(canonical_net("::1").unwrap(), "::1/128");
         assert!(canonical_net("10.0.0.0/33").is_err());
         assert!(canonical_net("example.com").is_err());
+    }
+
+    #[test]
+    fn regression_ipv4_mapped_source_banned_in_the_ipv6_set() {
+        // A ban on ::ffff:198.51.100.7 lands in ban6 and drops none of that client's packets.
+        assert_eq!(
+            canonical_net("::ffff:198.51.100.7").unwrap(),
+            "198.51.100.7/32"
+        );
+        assert_eq!(
+            canonical_net("::ffff:198.51.100.0/120").unwrap(),
+            "198.51.100.0/24"
+        );
+        assert_eq!(canonical_net("::ffff:0:0/95").unwrap(), "::fffe:0:0/95");
+        let dir = tempfile::tempdir().unwrap();
+        let (mut r, kernel) = responder(&dir);
+        let b = manual_ban(&mut r, "::ffff:198.51.100.7", 60).unwrap();
+        assert_eq!(b.net, "198.51.100.7/32");
+        assert_eq!(kernel.lock().unwrap()[0].0, "198.51.100.7/32");
     }
 
     type Kernel = Arc<std::sync::Mutex<Vec<(String, u64)>>>;
