@@ -177,10 +177,12 @@ pub fn parse_head(head: &[u8]) -> Result<Request, u16> {
     for line in lines {
         if let Some((k, v)) = line.split_once(':') {
             if k.eq_ignore_ascii_case("authorization") {
+                // The scheme name is case-insensitive (RFC 9110 §11.1).
+                let v = v.trim();
                 auth = v
-                    .trim()
-                    .strip_prefix("Bearer ")
-                    .map(|t| t.trim().to_string());
+                    .get(..7)
+                    .filter(|s| s.eq_ignore_ascii_case("bearer "))
+                    .map(|_| v[7..].trim().to_string());
             }
         }
     }
@@ -505,5 +507,19 @@ mod tests {
             rx.try_recv().is_err(),
             "a malformed ban reached the responder"
         );
+    }
+
+    #[test]
+    fn regression_http_bearer_scheme_is_case_insensitive() {
+        for h in ["bearer tok", "BEARER tok", "Bearer tok"] {
+            let head = format!("GET /api/bans HTTP/1.1\r\nAuthorization: {h}");
+            let r = parse_head(head.as_bytes()).unwrap();
+            assert_eq!(r.auth.as_deref(), Some("tok"), "{h}");
+        }
+        // Multi-byte text where the scheme would end is no panic, and no token.
+        let r = parse_head("GET / HTTP/1.1\r\nAuthorization: Beare\u{e9}x".as_bytes()).unwrap();
+        assert_eq!(r.auth, None);
+        let r = parse_head(b"GET / HTTP/1.1\r\nAuthorization: Basic dTpw").unwrap();
+        assert_eq!(r.auth, None);
     }
 }
