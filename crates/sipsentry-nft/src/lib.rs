@@ -608,10 +608,11 @@ impl Firewall {
         let kernel = self.list()?;
         // hash lookups: a restore after a flood compares ~10^5..10^6 bans with as many elements
         let in_kernel: HashSet<IpNet> = kernel.iter().map(|k| k.net).collect();
-        let kernel_nets: Vec<IpNet> = kernel
+        // (network, time left; None = no timeout) of the kernel's CIDR bans
+        let kernel_nets: Vec<(IpNet, Option<Duration>)> = kernel
             .iter()
-            .map(|k| k.net)
-            .filter(|n| !n.is_host())
+            .filter(|k| !k.net.is_host())
+            .map(|k| (k.net, k.expires_in))
             .collect();
         let mut stored: BTreeMap<IpNet, i64> = BTreeMap::new();
         for b in bans {
@@ -635,7 +636,15 @@ impl Firewall {
                 out.refused.push(r);
                 continue;
             }
-            let present = in_kernel.contains(&net) || kernel_nets.iter().any(|k| k.contains(&net));
+            // A covering CIDR counts only if it lasts as long (nft rounds down to seconds):
+            // otherwise a host banned for a day inside a /24 with a minute left would go free
+            // with the /24. Hosts live in their own set, so adding one never overlaps.
+            let covered = |(k, left): &(IpNet, Option<Duration>)| {
+                k.contains(&net)
+                    && (!net.is_host()
+                        || left.is_none_or(|l| l + Duration::from_secs(2) >= remaining))
+            };
+            let present = in_kernel.contains(&net) || kernel_nets.iter().any(covered);
             if present {
                 out.present.push(net);
             } else {

@@ -34,6 +34,15 @@ pub trait Enforcer: Send {
     }
 }
 
+/// Longest ban the guard sets (manual or escalated): the nft crate installs anything longer
+/// without a kernel timeout, and nothing would take it out of the kernel when the store's
+/// record expires.
+pub const MAX_BAN_S: u64 = sipsentry_nft::MAX_KERNEL_TIMEOUT.as_secs();
+
+/// Prefix of a stored ban's `source` when it was only logged (dry-run): such rows are never
+/// restored into the kernel by a later enforcing start.
+pub const DRY_RUN: &str = "dry-run:";
+
 /// Requests from the API and the CLI.
 pub enum Cmd {
     Alerts(Vec<AlertChange>),
@@ -96,7 +105,7 @@ pub fn canonical_net(s: &str) -> Result<String, String> {
         .parse()
         .map_err(|_| format!("{s:?} is not an IP address or CIDR network"))?;
     let max = if ip.is_ipv4() { 32 } else { 128 };
-    let len: u32 = match len {
+    let mut len: u32 = match len {
         Some(l) => l
             .parse()
             .ok()
@@ -104,6 +113,15 @@ pub fn canonical_net(s: &str) -> Result<String, String> {
             .ok_or_else(|| format!("{s:?}: prefix length must be 0..={max}"))?,
         None => max,
     };
+    // An IPv4 client seen through a dual-stack socket (`::ffff:a.b.c.d`) sends IPv4 packets:
+    // only an element in the IPv4 set drops them.
+    let mut ip = ip;
+    if let IpAddr::V6(v6) = ip {
+        if let (Some(v4), true) = (v6.to_ipv4_mapped(), len >= 96) {
+            ip = IpAddr::V4(v4);
+            len -= 96;
+        }
+    }
     Ok(match ip {
         IpAddr::V4(a) => {
             let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
@@ -150,7 +168,8 @@ enum Job {
         Event,
         Option<SyncSender<Result<StoredBan, String>>>,
     ),
-    Unban(String, i64, SyncSender<Result<bool, String>>),
+    /// (net, now, why, reply)
+    Unban(String, i64, String, SyncSender<Result<bool, String>>),
     Emit(Event),
     Tick(i64),
     Prune(i64),
@@ -188,18 +207,10 @@ fn writer(mut store: Store, channels: Channels, metrics: Arc<Metrics>, rx: Recei
                     let _ = reply.try_send(r);
                 }
             }
-            Job::Unban(net, now, reply) => {
-                let r = store
-                    .remove_ban(&net, now, "removed by hand")
-                    .map_err(|e| e.to_string());
+            Job::Unban(net, now, why, reply) => {
+                let r = store.remove_ban(&net, now, &why).map_err(|e| e.to_string());
                 if r == Ok(true) {
-                    channels.emit(
-                        &Event::Unban {
-                            net,
-                            why: "removed by hand".into(),
-                        },
-                        &metrics,
-                    );
+                    channels.emit(&Event::Unban { net, why }, &metrics);
                 }
                 let _ = reply.try_send(r);
             }
@@ -282,9 +293,30 @@ impl Responder {
     /// Installs the table and restores the store's active bans into it.
     pub fn start(&mut self) -> Result<(), String> {
         let now = now_unix();
-        let bans = self.reader.active_bans(now).map_err(|e| e.to_string())?;
+        let mut bans = self.reader.active_bans(now).map_err(|e| e.to_string())?;
         if self.cfg.enforce {
             self.enforcer.install()?;
+            // A network allow-listed since it was banned (a trunk added to the config) is
+            // lifted: its kernel element outlived the restart, and restoring around it would
+            // leave the trusted source cut off until the ban ran out.
+            // A ban recorded in dry-run was only ever logged: enforcing it now would apply the
+            // very decisions the admin was still evaluating.
+            let dry = self.enforcer.dry_run();
+            let mut keep = Vec::with_capacity(bans.len());
+            for b in bans {
+                let why = if !dry && b.source.starts_with(DRY_RUN) {
+                    "recorded in dry-run, never enforced".to_string()
+                } else if let Some(why) = self.enforcer.refuse(&b.net) {
+                    self.enforcer.unban(&b.net)?;
+                    format!("allow-listed: {why}")
+                } else {
+                    keep.push(b);
+                    continue;
+                };
+                let (tx, _rx) = std::sync::mpsc::sync_channel(1);
+                self.job(Job::Unban(b.net, now, why, tx));
+            }
+            bans = keep;
             let list: Vec<(String, i64)> = bans
                 .iter()
                 .map(|b| (b.net.clone(), b.expires_unix))
@@ -523,7 +555,11 @@ impl Responder {
             created_unix: now,
             expires_unix: expires,
             reason: reason.into(),
-            source: by.into(),
+            source: if self.enforcer.dry_run() {
+                format!("{DRY_RUN}{by}")
+            } else {
+                by.into()
+            },
         };
         let ev = Event::Ban {
             net: net.into(),
@@ -553,6 +589,18 @@ impl Responder {
                     if seconds == 0 {
                         return Err("duration must be at least 1 second".into());
                     }
+                    if seconds > MAX_BAN_S {
+                        return Err(format!(
+                            "duration must be at most {MAX_BAN_S} seconds (365 days): a longer \
+                             ban would have no kernel timeout and outlive its record"
+                        ));
+                    }
+                    // The store keeps the later of two expiries for a re-ban; the kernel
+                    // replaces the timeout, so never hand it a shorter one than is in force.
+                    let seconds = match self.active.get(&net) {
+                        Some(&exp) if exp > now => seconds.max((exp - now).unsigned_abs()),
+                        _ => seconds,
+                    };
                     if self.cfg.enforce {
                         self.enforcer
                             .ban(&[(net.clone(), seconds)])
@@ -560,11 +608,13 @@ impl Responder {
                                 self.metrics.nft_errors.fetch_add(1, Relaxed);
                             })?;
                     }
-                    Ok(net)
+                    Ok((net, seconds))
                 })();
                 match checked {
                     // The writer replies once the ban is committed.
-                    Ok(net) => self.record_ban(&net, seconds, &reason, &by, now, Some(reply)),
+                    Ok((net, seconds)) => {
+                        self.record_ban(&net, seconds, &reason, &by, now, Some(reply))
+                    }
                     Err(e) => {
                         let _ = reply.try_send(Err(e));
                     }
@@ -579,7 +629,7 @@ impl Responder {
                         }
                     }
                     self.active.remove(&net);
-                    self.job(Job::Unban(net, now, reply));
+                    self.job(Job::Unban(net, now, "removed by hand".into(), reply));
                 }
                 Err(e) => {
                     let _ = reply.try_send(Err(e));
@@ -625,5 +675,150 @@ mod tests {
         assert_eq!(canonical_net("::1").unwrap(), "::1/128");
         assert!(canonical_net("10.0.0.0/33").is_err());
         assert!(canonical_net("example.com").is_err());
+    }
+
+    #[test]
+    fn regression_ipv4_mapped_source_banned_in_the_ipv6_set() {
+        // A ban on ::ffff:198.51.100.7 lands in ban6 and drops none of that client's packets.
+        assert_eq!(
+            canonical_net("::ffff:198.51.100.7").unwrap(),
+            "198.51.100.7/32"
+        );
+        assert_eq!(
+            canonical_net("::ffff:198.51.100.0/120").unwrap(),
+            "198.51.100.0/24"
+        );
+        assert_eq!(canonical_net("::ffff:0:0/95").unwrap(), "::fffe:0:0/95");
+        let dir = tempfile::tempdir().unwrap();
+        let (mut r, kernel) = responder(&dir);
+        let b = manual_ban(&mut r, "::ffff:198.51.100.7", 60).unwrap();
+        assert_eq!(b.net, "198.51.100.7/32");
+        assert_eq!(kernel.lock().unwrap()[0].0, "198.51.100.7/32");
+    }
+
+    type Kernel = Arc<std::sync::Mutex<Vec<(String, u64)>>>;
+
+    /// Records what reaches the kernel (bans, and restores with their remaining seconds).
+    struct Rec(Kernel, bool);
+
+    impl Enforcer for Rec {
+        fn install(&mut self) -> Result<(), String> {
+            Ok(())
+        }
+        fn ban(&mut self, bans: &[(String, u64)]) -> Result<(), String> {
+            self.0.lock().unwrap().extend_from_slice(bans);
+            Ok(())
+        }
+        fn unban(&mut self, _: &str) -> Result<(), String> {
+            Ok(())
+        }
+        fn reconcile(&mut self, bans: &[(String, i64)], now: i64) -> Result<(), String> {
+            let mut k = self.0.lock().unwrap();
+            k.extend(bans.iter().map(|(n, e)| (n.clone(), (e - now) as u64)));
+            Ok(())
+        }
+        fn refuse(&self, _: &str) -> Option<String> {
+            None
+        }
+        fn dry_run(&self) -> bool {
+            self.1
+        }
+    }
+
+    fn responder(dir: &tempfile::TempDir) -> (Responder, Kernel) {
+        responder_with(dir, false)
+    }
+
+    fn responder_with(dir: &tempfile::TempDir, dry: bool) -> (Responder, Kernel) {
+        let path = dir.path().join("s.db");
+        let store = Store::open(&path).unwrap();
+        let kernel = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let cfg = ResponseCfg {
+            enforce: true,
+            recidive_factor: 4,
+            recidive_window_s: 86_400,
+            max_ban_s: 30 * 86_400,
+            update_interval: Duration::from_secs(60),
+            retention_s: 86_400,
+        };
+        let mut r = Responder::new(
+            store,
+            &path,
+            Box::new(Rec(kernel.clone(), dry)),
+            Channels::new(false, None, None),
+            Arc::new(Metrics::default()),
+            cfg,
+        )
+        .unwrap();
+        r.start().unwrap();
+        (r, kernel)
+    }
+
+    fn manual_ban(r: &mut Responder, net: &str, seconds: u64) -> Result<StoredBan, String> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        r.handle(vec![Cmd::Ban {
+            net: net.into(),
+            seconds,
+            reason: "test".into(),
+            by: "api".into(),
+            reply: tx,
+        }]);
+        rx.recv_timeout(Duration::from_secs(10)).unwrap()
+    }
+
+    #[test]
+    fn regression_api_ban_seconds_beyond_kernel_timeout_is_permanent_in_kernel() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut r, kernel) = responder(&dir);
+        // u64::MAX wrapped to a negative expiry: a kernel element without timeout, no store row.
+        // 400 days: a kernel element without timeout that the store's expiry never removes.
+        for secs in [u64::MAX, 1 << 63, 400 * 86_400] {
+            let e = manual_ban(&mut r, "198.51.100.7", secs).unwrap_err();
+            assert!(e.contains("at most"), "{secs}: {e}");
+        }
+        assert!(
+            kernel.lock().unwrap().is_empty(),
+            "{:?}",
+            kernel.lock().unwrap()
+        );
+        let ok = manual_ban(&mut r, "198.51.100.7", 365 * 86_400).unwrap();
+        assert_eq!(ok.expires_unix - ok.created_unix, 365 * 86_400);
+    }
+
+    #[test]
+    fn regression_manual_reban_shorter_cuts_kernel_ban_below_stored_expiry() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut r, kernel) = responder(&dir);
+        let first = manual_ban(&mut r, "198.51.100.8", 3600).unwrap();
+        let second = manual_ban(&mut r, "198.51.100.8", 60).unwrap();
+        // The store keeps the later expiry; the kernel must not be told a shorter timeout.
+        assert_eq!(second.expires_unix, first.expires_unix);
+        let k = kernel.lock().unwrap();
+        assert_eq!(k.len(), 2, "{k:?}");
+        assert!(k[1].1 >= 3590, "kernel timeout cut to {}s: {k:?}", k[1].1);
+    }
+
+    #[test]
+    fn regression_dry_run_bans_restored_into_the_kernel_when_enforcing() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut r, _) = responder_with(&dir, true);
+        manual_ban(&mut r, "198.51.100.9", 600).unwrap();
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        tx.send(Cmd::Stop).unwrap();
+        r.run(rx);
+        // The admin switches dry-run off: what dry-run only logged must not be enforced now.
+        let (r, kernel) = responder_with(&dir, false);
+        assert!(
+            kernel.lock().unwrap().is_empty(),
+            "{:?}",
+            kernel.lock().unwrap()
+        );
+        assert!(r.active.is_empty(), "{:?}", r.active);
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        tx.send(Cmd::Stop).unwrap();
+        let path = dir.path().join("s.db");
+        r.run(rx);
+        let store = Store::open_read_only(&path).unwrap();
+        assert!(store.active_bans(now_unix()).unwrap().is_empty());
     }
 }

@@ -215,7 +215,7 @@ fn default_update_interval() -> u64 {
     60
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookCfg {
     pub url: String,
@@ -225,6 +225,18 @@ pub struct WebhookCfg {
     pub retries: u32,
     #[serde(default = "default_timeout")]
     pub timeout_s: u64,
+}
+
+/// The URL may carry the endpoint's credential (see [`crate::outputs::url_for_log`]).
+impl std::fmt::Debug for WebhookCfg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookCfg")
+            .field("url", &crate::outputs::url_for_log(&self.url))
+            .field("token_file", &self.token_file)
+            .field("retries", &self.retries)
+            .field("timeout_s", &self.timeout_s)
+            .finish()
+    }
 }
 
 fn default_retries() -> u32 {
@@ -374,20 +386,30 @@ impl Config {
                 )
             })?;
         }
+        // The same rule sipsentry-nft applies when the guard starts: --check-config must not
+        // pass a name the firewall then refuses.
         let t = &self.response.table;
         if t.is_empty()
             || t.len() > 32
-            || !t
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            || !t.as_bytes()[0].is_ascii_alphabetic()
+            || !t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
         {
             return Err(bad(
                 "response.table",
-                format!("{t:?}: use 1-32 letters, digits, '-' or '_'"),
+                format!("{t:?}: use 1-32 letters, digits or '_', starting with a letter"),
             ));
         }
         if self.response.recidive_factor == 0 {
             return Err(bad("response.recidive_factor", "must be at least 1".into()));
+        }
+        if !(1..=crate::actions::MAX_BAN_S).contains(&self.response.max_ban_s) {
+            return Err(bad(
+                "response.max_ban_s",
+                format!(
+                    "must be between 1 and {} (365 days: longer bans get no kernel timeout)",
+                    crate::actions::MAX_BAN_S
+                ),
+            ));
         }
         if let Some(s) = &self.alerts.syslog {
             parse_syslog(s).map_err(|m| bad("alerts.syslog", m))?;
@@ -397,6 +419,13 @@ impl Config {
                 return Err(bad(
                     &format!("alerts.webhook[{i}].url"),
                     "must start with http:// or https://".into(),
+                ));
+            }
+            if w.timeout_s == 0 {
+                // ureq's deadline would be "now": every delivery fails at once.
+                return Err(bad(
+                    &format!("alerts.webhook[{i}].timeout_s"),
+                    "must be at least 1".into(),
                 ));
             }
         }
@@ -531,5 +560,49 @@ mod tests {
         );
         assert!(parse_port_spec("udp:0").is_err());
         assert!(parse_port_spec("udp:6000-5000").is_err());
+    }
+
+    #[test]
+    fn regression_check_config_passes_values_the_guard_cannot_use() {
+        for (text, key) in [
+            // nft refuses '-' and a leading digit at start, after --check-config said OK
+            ("[response]\ntable = \"my-table\"", "response.table"),
+            ("[response]\ntable = \"1st\"", "response.table"),
+            // 0 s: every ban refused by nft as zero-length, so nothing is ever banned
+            ("[response]\nmax_ban_s = 0", "response.max_ban_s"),
+            // beyond the kernel timeout cap: escalated bans never leave the kernel
+            ("[response]\nmax_ban_s = 34560000", "response.max_ban_s"),
+        ] {
+            let e = Config::parse(text, "w.toml")
+                .err()
+                .unwrap_or_else(|| panic!("{text:?} accepted"))
+                .to_string();
+            assert!(e.contains(key), "{text:?}: {e}");
+        }
+        assert!(Config::parse("[response]\ntable = \"pbx_guard2\"", "w").is_ok());
+        assert!(Config::parse("[response]\nmax_ban_s = 31536000", "w").is_ok());
+    }
+
+    #[test]
+    fn regression_webhook_timeout_zero_accepted_and_every_delivery_fails() {
+        let e = Config::parse(
+            "[[alerts.webhook]]\nurl = \"http://127.0.0.1:1/\"\ntimeout_s = 0\n",
+            "w.toml",
+        )
+        .expect_err("timeout_s = 0 accepted")
+        .to_string();
+        assert!(e.contains("alerts.webhook[0].timeout_s"), "{e}");
+    }
+
+    #[test]
+    fn regression_config_debug_shows_webhook_url_secret() {
+        let c = Config::parse(
+            "[[alerts.webhook]]\nurl = \"https://hooks.example/services/T0/B0/SECRETXYZ\"\n",
+            "w",
+        )
+        .unwrap();
+        let d = format!("{c:?}");
+        assert!(!d.contains("SECRETXYZ"), "{d}");
+        assert!(d.contains("https://hooks.example/…"), "{d}");
     }
 }

@@ -14,11 +14,13 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
 use std::sync::mpsc::{sync_channel, SyncSender};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const MAX_HEAD: usize = 16 * 1024;
 const MAX_BODY: usize = 64 * 1024;
 const MAX_CONNECTIONS: usize = 16;
+/// Whole-request budget: head and body must arrive within it, however the bytes trickle in.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Clone)]
 pub struct ApiState {
@@ -51,8 +53,7 @@ pub fn serve(listener: TcpListener, st: ApiState, stop: Arc<AtomicBool>) {
         active.fetch_add(1, Relaxed);
         let (st, active) = (st.clone(), active.clone());
         std::thread::spawn(move || {
-            let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
-            let _ = conn.set_write_timeout(Some(Duration::from_secs(5)));
+            let _ = conn.set_write_timeout(Some(REQUEST_TIMEOUT));
             let (code, ctype, body) = match read_request(&mut conn) {
                 Ok(req) => route(&st, &req),
                 Err(code) => (
@@ -67,7 +68,7 @@ pub fn serve(listener: TcpListener, st: ApiState, stop: Arc<AtomicBool>) {
     }
 }
 
-#[derive(Debug, PartialEq, Eq)]
+#[derive(PartialEq, Eq)]
 pub struct Request {
     pub method: String,
     pub path: String,
@@ -76,7 +77,32 @@ pub struct Request {
     pub body: Vec<u8>,
 }
 
+/// One `read` bounded by what is left of the request's budget. A per-read timeout alone lets a
+/// client that sends one byte every few seconds hold a connection slot for hours (slowloris).
+/// The bearer token is a secret: Debug shows only whether one was sent.
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("query", &self.query)
+            .field("auth", &self.auth.as_ref().map(|_| "<redacted>"))
+            .field("body_len", &self.body.len())
+            .finish()
+    }
+}
+
+fn read_some(conn: &mut TcpStream, chunk: &mut [u8], deadline: Instant) -> Result<usize, u16> {
+    let left = deadline.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        return Err(408);
+    }
+    conn.set_read_timeout(Some(left)).map_err(|_| 408u16)?;
+    conn.read(chunk).map_err(|_| 408u16)
+}
+
 fn read_request(conn: &mut TcpStream) -> Result<Request, u16> {
+    let deadline = Instant::now() + REQUEST_TIMEOUT;
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 4096];
     let head_end = loop {
@@ -86,7 +112,7 @@ fn read_request(conn: &mut TcpStream) -> Result<Request, u16> {
         if buf.len() > MAX_HEAD {
             return Err(431);
         }
-        let n = conn.read(&mut chunk).map_err(|_| 408u16)?;
+        let n = read_some(conn, &mut chunk, deadline)?;
         if n == 0 {
             return Err(400);
         }
@@ -99,7 +125,7 @@ fn read_request(conn: &mut TcpStream) -> Result<Request, u16> {
     }
     let mut body = buf[head_end + 4..].to_vec();
     while body.len() < len {
-        let n = conn.read(&mut chunk).map_err(|_| 408u16)?;
+        let n = read_some(conn, &mut chunk, deadline)?;
         if n == 0 {
             return Err(400);
         }
@@ -151,10 +177,12 @@ pub fn parse_head(head: &[u8]) -> Result<Request, u16> {
     for line in lines {
         if let Some((k, v)) = line.split_once(':') {
             if k.eq_ignore_ascii_case("authorization") {
+                // The scheme name is case-insensitive (RFC 9110 §11.1).
+                let v = v.trim();
                 auth = v
-                    .trim()
-                    .strip_prefix("Bearer ")
-                    .map(|t| t.trim().to_string());
+                    .get(..7)
+                    .filter(|s| s.eq_ignore_ascii_case("bearer "))
+                    .map(|_| v[7..].trim().to_string());
             }
         }
     }
@@ -293,7 +321,15 @@ fn api(st: &ApiState, req: &Request) -> (u16, &'static str, String) {
             let Some(net) = v["net"].as_str() else {
                 return err(400, "body: \"net\" (address or CIDR) is required");
             };
-            let seconds = v["seconds"].as_u64().unwrap_or(3600);
+            // Absent means an hour; anything else that is not a whole number of seconds is an
+            // error, never silently an hour.
+            let seconds = match v.get("seconds") {
+                None | Some(Value::Null) => 3600,
+                Some(s) => match s.as_u64() {
+                    Some(s) => s,
+                    None => return err(400, "body: \"seconds\" must be a whole number"),
+                },
+            };
             let reason = v["reason"]
                 .as_str()
                 .unwrap_or("manual")
@@ -390,5 +426,101 @@ mod tests {
         assert_eq!(route(&st, &req).0, 401);
         let health = parse_head(b"GET /healthz HTTP/1.1").unwrap();
         assert_eq!(route(&st, &health).0, 200);
+    }
+
+    #[test]
+    fn regression_http_request_debug_leaks_bearer_token() {
+        let r =
+            parse_head(b"GET /api/bans HTTP/1.1\r\nAuthorization: Bearer hunter2-secret").unwrap();
+        let d = format!("{r:?}");
+        assert!(!d.contains("hunter2-secret"), "{d}");
+        assert!(d.contains("redacted"), "{d}");
+    }
+
+    #[test]
+    fn regression_http_slowloris_trickle_holds_connection_past_request_timeout() {
+        let l = TcpListener::bind("127.0.0.90:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        let (tx, _rx) = sync_channel(1);
+        let st = ApiState {
+            metrics: Arc::new(Metrics::default()),
+            cmds: tx,
+            token: None,
+        };
+        let stop = Arc::new(AtomicBool::new(false));
+        let s2 = stop.clone();
+        let server = std::thread::spawn(move || serve(l, st, s2));
+        let mut c = TcpStream::connect(addr).unwrap();
+        c.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+        let started = std::time::Instant::now();
+        let head = b"GET /healthz HTTP/1.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+        let mut answer = Vec::new();
+        // One byte every 500 ms (each read finishes well inside any per-read timeout); bounded.
+        for &b in head.iter().take(24) {
+            if c.write_all(&[b]).is_err() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(500));
+            let mut buf = [0u8; 512];
+            match c.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => answer.extend_from_slice(&buf[..n]),
+                Err(_) => {}
+            }
+            if !answer.is_empty() {
+                break;
+            }
+        }
+        let took = started.elapsed();
+        stop.store(true, Relaxed);
+        server.join().unwrap();
+        let text = String::from_utf8_lossy(&answer);
+        assert!(
+            text.starts_with("HTTP/1.1 408"),
+            "no 408 after {took:?}: {text:?}"
+        );
+        assert!(took < Duration::from_secs(8), "held for {took:?}");
+    }
+
+    #[test]
+    fn regression_api_ban_with_malformed_seconds_bans_for_an_hour() {
+        let (tx, rx) = sync_channel(4);
+        let st = ApiState {
+            metrics: Arc::new(Metrics::default()),
+            cmds: tx,
+            token: Some("t".into()),
+        };
+        for body in [
+            r#"{"net":"192.0.2.7","seconds":"60"}"#,
+            r#"{"net":"192.0.2.7","seconds":-5}"#,
+            r#"{"net":"192.0.2.7","seconds":1.5}"#,
+        ] {
+            let mut req = parse_head(b"POST /api/bans HTTP/1.1").unwrap();
+            req.auth = Some("t".into());
+            req.body = body.as_bytes().to_vec();
+            // Nothing answers the command: a request that reaches the responder times out.
+            let (code, _, text) = route(&st, &req);
+            assert_eq!(code, 400, "{body}: {text}");
+            assert!(text.contains("seconds"), "{body}: {text}");
+        }
+        assert!(
+            rx.try_recv().is_err(),
+            "a malformed ban reached the responder"
+        );
+    }
+
+    #[test]
+    fn regression_http_bearer_scheme_is_case_insensitive() {
+        for h in ["bearer tok", "BEARER tok", "Bearer tok"] {
+            let head = format!("GET /api/bans HTTP/1.1\r\nAuthorization: {h}");
+            let r = parse_head(head.as_bytes()).unwrap();
+            assert_eq!(r.auth.as_deref(), Some("tok"), "{h}");
+        }
+        // A multi-byte character across the scheme's end is no panic, and no token.
+        let r =
+            parse_head("GET / HTTP/1.1\r\nAuthorization: Bear\u{e9}\u{e9}x".as_bytes()).unwrap();
+        assert_eq!(r.auth, None);
+        let r = parse_head(b"GET / HTTP/1.1\r\nAuthorization: Basic dTpw").unwrap();
+        assert_eq!(r.auth, None);
     }
 }

@@ -18,6 +18,11 @@ use std::time::Duration;
 pub(crate) const POLL: Duration = Duration::from_millis(200);
 /// Concurrent HEP/TCP connections accepted (agents are few: one per PBX).
 const MAX_TCP_CONNECTIONS: usize = 64;
+/// A HEP/TCP peer must deliver an accepted frame this soon after connecting. Agents connect to
+/// send, so they do at once; a peer that only holds the socket open (or lacks the key) would
+/// otherwise keep one of the [`MAX_TCP_CONNECTIONS`] slots forever and, 64 times over, lock
+/// every real agent out.
+const HEP_TCP_FIRST_FRAME: Duration = Duration::from_secs(5);
 
 pub(crate) fn now_ns() -> i64 {
     std::time::SystemTime::now()
@@ -26,18 +31,53 @@ pub(crate) fn now_ns() -> i64 {
         .unwrap_or(0)
 }
 
-/// Sends without blocking; a full queue drops and counts.
+/// Bytes the detector queue may hold. The queue's length bound (`inputs.queue`, 65,536) alone
+/// would allow 4 GiB of 64 KiB HEP payloads while the detector is held up (a stalled responder,
+/// a flood of large messages); small messages never reach this.
+pub(crate) const MAX_QUEUE_BYTES: usize = 128 << 20;
+
+/// What an input costs the queue: its payload plus the bookkeeping around it.
+pub(crate) fn input_bytes(ev: &Input) -> usize {
+    128 + match ev {
+        Input::Sip { data, .. } => data.len(),
+        Input::Log { user, .. } => user.len(),
+    }
+}
+
+/// Sends without blocking; a full queue (by count or by bytes) drops and counts.
 pub(crate) fn offer(tx: &SyncSender<Input>, m: &Metrics, input: usize, ev: Input) -> bool {
+    offer_capped(tx, m, input, ev, MAX_QUEUE_BYTES)
+}
+
+fn offer_capped(
+    tx: &SyncSender<Input>,
+    m: &Metrics,
+    input: usize,
+    ev: Input,
+    max_bytes: usize,
+) -> bool {
+    let size = input_bytes(&ev);
+    // Counted before the send so the detector's subtraction never runs ahead of it.
+    let before = m.queued_bytes.fetch_add(size, Relaxed);
+    if before.saturating_add(size) > max_bytes {
+        m.queued_bytes.fetch_sub(size, Relaxed);
+        m.dropped[input].fetch_add(1, Relaxed);
+        return false;
+    }
     match tx.try_send(ev) {
         Ok(()) => {
             m.received[input].fetch_add(1, Relaxed);
             true
         }
         Err(TrySendError::Full(_)) => {
+            m.queued_bytes.fetch_sub(size, Relaxed);
             m.dropped[input].fetch_add(1, Relaxed);
             false
         }
-        Err(TrySendError::Disconnected(_)) => false,
+        Err(TrySendError::Disconnected(_)) => {
+            m.queued_bytes.fetch_sub(size, Relaxed);
+            false
+        }
     }
 }
 
@@ -65,34 +105,32 @@ fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Decodes one HEP packet into an owned SIP input, or `None` (counted as rejected) when it is
-/// not SIP, fails the filter, or does not decode.
+/// Decodes one HEP packet into an owned SIP input. `Err(())` (counted as rejected) when it
+/// fails the filter or does not decode; `Ok(None)` for an accepted packet that is not SIP.
 pub(crate) fn hep_to_input(
     buf: &[u8],
     filter: &HepFilter,
     m: &Metrics,
     input: usize,
-) -> Option<Input> {
-    let h = match sipsentry_hep::decode(buf) {
-        Ok(h) => h,
-        Err(_) => {
-            m.hep_rejected.fetch_add(1, Relaxed);
-            return None;
-        }
+) -> Result<Option<Input>, ()> {
+    let reject = || {
+        m.hep_rejected.fetch_add(1, Relaxed);
+        Err(())
+    };
+    let Ok(h) = sipsentry_hep::decode(buf) else {
+        return reject();
     };
     if let Some(key) = &filter.key {
         let ok = h.auth_key.as_ref().is_some_and(|k| ct_eq(k.expose(), key));
         if !ok {
-            m.hep_rejected.fetch_add(1, Relaxed);
-            return None;
+            return reject();
         }
     }
     if !filter.capture_ids.is_empty() && !filter.capture_ids.contains(&h.capture_id) {
-        m.hep_rejected.fetch_add(1, Relaxed);
-        return None;
+        return reject();
     }
     if h.proto_type != sipsentry_hep::ProtoType::SIP {
-        return None;
+        return Ok(None);
     }
     let now = now_ns();
     let ts = if h.ts_secs == 0 {
@@ -105,14 +143,14 @@ pub(crate) fn hep_to_input(
         6 => Transport::Tcp,
         _ => Transport::Udp,
     };
-    Some(Input::Sip {
+    Ok(Some(Input::Sip {
         input,
         ts_ns: ts,
         src: h.src,
         dst: h.dst,
         transport,
         data: h.payload.to_vec(),
-    })
+    }))
 }
 
 pub(crate) fn hep_udp(
@@ -138,7 +176,7 @@ pub(crate) fn hep_udp(
             }
             Err(_) => continue,
         };
-        if let Some(ev) = hep_to_input(&buf[..n], &filter, &m, input) {
+        if let Ok(Some(ev)) = hep_to_input(&buf[..n], &filter, &m, input) {
             offer(&tx, &m, input, ev);
         }
     }
@@ -180,7 +218,13 @@ pub(crate) fn hep_tcp(
             let mut framer = sipsentry_hep::HepStreamFramer::new();
             let mut buf = vec![0u8; 65_536];
             let mut conn = conn;
+            let connected = std::time::Instant::now();
+            let mut accepted = false;
             'conn: while !stop.load(Relaxed) {
+                if !accepted && connected.elapsed() > HEP_TCP_FIRST_FRAME {
+                    m.hep_rejected.fetch_add(1, Relaxed);
+                    break;
+                }
                 let n = match conn.read(&mut buf) {
                     Ok(0) => break,
                     Ok(n) => n,
@@ -199,8 +243,11 @@ pub(crate) fn hep_tcp(
                     let took = framer.push(&buf[off..n]);
                     off += took;
                     while let Some(frame) = framer.next_frame() {
-                        if let Some(ev) = hep_to_input(frame, &filter, &m, input) {
-                            offer(&tx, &m, input, ev);
+                        if let Ok(ev) = hep_to_input(frame, &filter, &m, input) {
+                            accepted = true;
+                            if let Some(ev) = ev {
+                                offer(&tx, &m, input, ev);
+                            }
                         }
                     }
                     if took == 0 && off < n {
@@ -233,29 +280,38 @@ pub(crate) fn follow_log(
     let year = 1970 + (now_ns() / 1_000_000_000 / 31_556_952) as i32;
     let mut parser = sipsentry_logs::LogParser::new(sipsentry_logs::LineContext::new(year));
     let mut buf = vec![0u8; 64 * 1024];
-    let emit_lines =
-        |data: &[u8], partial: &mut Vec<u8>, parser: &mut sipsentry_logs::LogParser| {
-            partial.extend_from_slice(data);
-            let mut start = 0;
-            while let Some(i) = partial[start..].iter().position(|&b| b == b'\n') {
-                let line = &partial[start..start + i + 1];
+    // `skip`: the start of the current line was thrown away, so its rest is not a line either.
+    let mut skip = false;
+    let emit_lines = |data: &[u8],
+                      partial: &mut Vec<u8>,
+                      skip: &mut bool,
+                      parser: &mut sipsentry_logs::LogParser| {
+        partial.extend_from_slice(data);
+        let mut start = 0;
+        while let Some(i) = partial[start..].iter().position(|&b| b == b'\n') {
+            let line = &partial[start..start + i + 1];
+            if !std::mem::take(skip) {
                 parser.push_line(line, |ev| {
                     if let Some(inp) = crate::log_input(&ev) {
                         offer(&tx, &m, input, inp);
                     }
                 });
-                start += i + 1;
             }
-            partial.drain(..start);
-            // An endless line is cut: the parser caps lines at 8 KiB anyway.
-            if partial.len() > 64 * 1024 {
-                partial.clear();
-            }
-        };
+            start += i + 1;
+        }
+        partial.drain(..start);
+        // An endless line is dropped up to its newline (the parser caps lines at 8 KiB anyway);
+        // its tail must not pass for a record: that part of a line may be attacker text.
+        if partial.len() > 64 * 1024 {
+            partial.clear();
+            *skip = true;
+        }
+    };
     while !stop.load(Relaxed) {
         let meta = std::fs::metadata(&path).ok();
         match (&mut file, &meta) {
-            (None, Some(meta)) => {
+            // Only regular files: opening a FIFO blocks until a writer appears (see Guard::start).
+            (None, Some(meta)) if meta.is_file() => {
                 if let Ok(mut f) = std::fs::File::open(&path) {
                     offset = if first_open && !from_start {
                         meta.len()
@@ -275,9 +331,10 @@ pub(crate) fn follow_log(
                         if n == 0 {
                             break;
                         }
-                        emit_lines(&buf[..n], &mut partial, &mut parser);
+                        emit_lines(&buf[..n], &mut partial, &mut skip, &mut parser);
                     }
                     partial.clear();
+                    skip = false;
                     file = None;
                     first_open = false;
                     continue;
@@ -287,10 +344,11 @@ pub(crate) fn follow_log(
                     // copytruncate: the file was emptied under us.
                     offset = 0;
                     partial.clear();
+                    skip = false;
                     let _ = f.seek(SeekFrom::Start(0));
                 }
             }
-            (None, None) => {}
+            (None, _) => {}
         }
         let mut progressed = false;
         if let Some((f, _)) = &mut file {
@@ -300,7 +358,7 @@ pub(crate) fn follow_log(
                     Ok(n) => {
                         offset += n as u64;
                         progressed = true;
-                        emit_lines(&buf[..n], &mut partial, &mut parser);
+                        emit_lines(&buf[..n], &mut partial, &mut skip, &mut parser);
                     }
                 }
             }
@@ -412,4 +470,114 @@ pub(crate) fn bind_tcp(addr: &str) -> Result<TcpListener, String> {
         .parse()
         .map_err(|_| format!("{addr:?} is not an address:port"))?;
     TcpListener::bind(a).map_err(|e| format!("HEP TCP listener on {a}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FAIL: &str = "[2015-05-24 08:42:16] SECURITY[4583] res_security_log.c: SecurityEvent=\"ChallengeResponseFailed\",EventTV=\"2015-05-24T08:42:16.296+0300\",Severity=\"Error\",Service=\"PJSIP\",EventVersion=\"1\",AccountID=\"<unknown>\",SessionID=\"17a483d-eb8cc0-556164ab@1.2.3.4\",LocalAddress=\"IPV4/UDP/1.2.3.4/5060\",RemoteAddress=\"IPV4/UDP/203.0.113.9/5060\",Challenge=\"1432446136/6d16ccf29ff59d423c6d548af00bf9b4\",Response=\"849dfcf133d8156f77ef11a9194119df\",ExpectedResponse=\"\"\n";
+
+    /// Follows `content` from the start for a moment and returns the sources it reported.
+    fn follow(content: &[u8]) -> Vec<SocketAddr> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("security.log");
+        std::fs::write(&path, content).unwrap();
+        let (tx, rx) = std::sync::mpsc::sync_channel(64);
+        let m = Arc::new(Metrics::default());
+        let stop = Arc::new(AtomicBool::new(false));
+        let s2 = stop.clone();
+        let t = std::thread::spawn(move || follow_log(path, true, tx, m, s2));
+        std::thread::sleep(Duration::from_millis(600));
+        stop.store(true, Relaxed);
+        t.join().unwrap();
+        rx.try_iter()
+            .filter_map(|i| match i {
+                Input::Log { src, .. } => Some(src),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn regression_overlong_log_line_tail_parsed_as_a_new_line() {
+        // Control: the line on its own is an auth failure from 203.0.113.9.
+        assert_eq!(follow(FAIL.as_bytes()).len(), 1);
+        // The same text at the end of one overlong line (cut at a read boundary) is not a line
+        // of its own: whoever controls part of a logged value must not forge a log record.
+        let mut forged = vec![b'A'; 2 * 64 * 1024];
+        forged.extend_from_slice(FAIL.as_bytes());
+        let got = follow(&forged);
+        assert!(got.is_empty(), "forged record accepted: {got:?}");
+        // Lines after the overlong one are read normally.
+        forged.extend_from_slice(FAIL.as_bytes());
+        assert_eq!(follow(&forged).len(), 1);
+    }
+
+    #[test]
+    fn regression_idle_hep_tcp_connections_lock_out_agents() {
+        let l = bind_tcp("127.0.0.93:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        let (tx, rx) = std::sync::mpsc::sync_channel(64);
+        let m = Arc::new(Metrics::default());
+        let stop = Arc::new(AtomicBool::new(false));
+        let filter = HepFilter {
+            key: None,
+            capture_ids: Vec::new(),
+        };
+        let (m2, s2) = (m.clone(), stop.clone());
+        let t = std::thread::spawn(move || hep_tcp(l, filter, tx, m2, s2));
+        // Every slot taken by a peer that never sends anything.
+        let idle: Vec<std::net::TcpStream> = (0..MAX_TCP_CONNECTIONS)
+            .map(|_| std::net::TcpStream::connect(addr).unwrap())
+            .collect();
+        std::thread::sleep(HEP_TCP_FIRST_FRAME + Duration::from_millis(1500));
+        // A real agent connects and sends one SIP message.
+        let sip = b"OPTIONS sip:pbx SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.9;branch=z9hG4bK1\r\nFrom: <sip:a@x>;tag=1\r\nTo: <sip:pbx>\r\nCall-ID: 1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+        let pkt = sipsentry_hep::HepPacket::new(
+            "192.0.2.9:5060".parse().unwrap(),
+            "192.0.2.1:5060".parse().unwrap(),
+            sip.as_slice(),
+        )
+        .to_v3_bytes()
+        .unwrap();
+        let mut agent = std::net::TcpStream::connect(addr).unwrap();
+        use std::io::Write;
+        agent.write_all(&pkt).unwrap();
+        let got = rx.recv_timeout(Duration::from_secs(3));
+        stop.store(true, Relaxed);
+        drop(idle);
+        t.join().unwrap();
+        assert!(got.is_ok(), "the agent was locked out by idle connections");
+    }
+
+    #[test]
+    fn regression_input_queue_bounded_by_count_not_bytes() {
+        let (tx, rx) = std::sync::mpsc::sync_channel(65_536);
+        let m = Metrics::default();
+        let big = |i: u16| Input::Sip {
+            input: 0,
+            ts_ns: 0,
+            src: SocketAddr::from(([192, 0, 2, 1], i)),
+            dst: SocketAddr::from(([192, 0, 2, 2], 5060)),
+            transport: Transport::Udp,
+            data: vec![b'x'; 64 * 1024],
+        };
+        // A 4 MiB budget: 63 payloads of 64 KiB fit, the rest is dropped and counted.
+        let cap = 4 << 20;
+        let taken = (0..200)
+            .filter(|&i| offer_capped(&tx, &m, 0, big(i), cap))
+            .count();
+        assert_eq!(taken, 63);
+        assert_eq!(m.dropped[0].load(Relaxed), 200 - 63);
+        assert!(m.queued_bytes.load(Relaxed) <= cap);
+        // The detector hands the budget back as it takes inputs.
+        for ev in rx.try_iter() {
+            m.queued_bytes.fetch_sub(input_bytes(&ev), Relaxed);
+        }
+        assert_eq!(m.queued_bytes.load(Relaxed), 0);
+        assert!(offer_capped(&tx, &m, 0, big(1), cap));
+        // The production budget is far below count × largest payload.
+        const { assert!(MAX_QUEUE_BYTES <= 256 << 20) };
+    }
 }

@@ -139,11 +139,60 @@ impl Guard {
         policy: Policy,
         enforcer: Box<dyn Enforcer>,
     ) -> Result<Guard, StartError> {
-        let metrics = Arc::new(Metrics::default());
         let stop = Arc::new(AtomicBool::new(false));
         let mut threads = Vec::new();
+        let mut cmds = None;
+        let mut webhooks = None;
+        let started = Self::start_threads(
+            cfg,
+            policy,
+            enforcer,
+            &stop,
+            &mut threads,
+            &mut cmds,
+            &mut webhooks,
+        );
+        if started.is_err() {
+            // A later step failed (an address in use, a missing interface): stop what already
+            // runs, so no listener keeps its socket and no thread outlives the failed start.
+            stop.store(true, Relaxed);
+            if let Some(q) = &webhooks {
+                q.close();
+            }
+            if let Some(c) = cmds {
+                let _ = c.send(Cmd::Stop);
+            }
+            for t in threads {
+                let _ = t.join();
+            }
+        }
+        started
+    }
+
+    fn start_threads(
+        cfg: &Config,
+        policy: Policy,
+        enforcer: Box<dyn Enforcer>,
+        stop: &Arc<AtomicBool>,
+        threads: &mut Vec<JoinHandle<()>>,
+        cmds_out: &mut Option<SyncSender<Cmd>>,
+        webhooks_out: &mut Option<Arc<outputs::WebhookQueue>>,
+    ) -> Result<Guard, StartError> {
+        let metrics = Arc::new(Metrics::default());
         if cfg.inputs.hep.is_none() && cfg.inputs.capture.is_none() && cfg.inputs.log.is_empty() {
             return Err(StartError::NoInput);
+        }
+        // A FIFO or device would block the follower in open()/read() where it cannot see the
+        // stop flag (and a pipe has no offset to follow): only regular files are followed.
+        for (i, l) in cfg.inputs.log.iter().enumerate() {
+            if let Ok(meta) = std::fs::metadata(&l.path) {
+                if !meta.is_file() {
+                    return Err(StartError::Input(format!(
+                        "inputs.log[{i}].path {}: not a regular file (point it at the file the logger writes, not a pipe or device)",
+                        l.path.display()
+                    )));
+                }
+            }
         }
         // Secrets first: a missing token file fails before anything binds.
         let api_token = match &cfg.api.token_file {
@@ -205,6 +254,7 @@ impl Guard {
             );
             Some(q)
         };
+        *webhooks_out = webhooks.clone();
         let channels = outputs::Channels::new(cfg.alerts.stdout, syslog, webhooks.clone());
         let rcfg = ResponseCfg {
             enforce: cfg.response.mode != Mode::Off,
@@ -225,6 +275,7 @@ impl Guard {
         .map_err(StartError::Reader)?;
         responder.start().map_err(StartError::Firewall)?;
         let (cmd_tx, cmd_rx) = sync_channel::<Cmd>(4096);
+        *cmds_out = Some(cmd_tx.clone());
         threads.push(spawn("respond", move || responder.run(cmd_rx))?);
 
         let (in_tx, in_rx) = sync_channel::<Input>(cfg.inputs.queue);
@@ -293,9 +344,9 @@ impl Guard {
             threads.push(spawn("http", move || http::serve(l, state, st))?);
         }
         Ok(Guard {
-            stop,
+            stop: stop.clone(),
             cmds: cmd_tx,
-            threads,
+            threads: std::mem::take(threads),
             metrics,
             hep_udp,
             hep_tcp,
@@ -364,6 +415,8 @@ fn detect_loop(
         let mut n = 0;
         while let Some(input) = next.take() {
             n += 1;
+            m.queued_bytes
+                .fetch_sub(inputs::input_bytes(&input), Relaxed);
             match input {
                 Input::Sip {
                     input,

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::Mutex;
 
 /// Input names, used as the `input` label.
@@ -15,6 +15,8 @@ pub struct Metrics {
     pub received: [AtomicU64; 4],
     /// Dropped because the detector queue was full, per input.
     pub dropped: [AtomicU64; 4],
+    /// Bytes waiting in the detector queue (bounded by `inputs::MAX_QUEUE_BYTES`).
+    pub queued_bytes: AtomicUsize,
     /// HEP packets refused: bad auth key, filtered capture id, undecodable.
     pub hep_rejected: AtomicU64,
     /// Packet time lag behind the wall clock of the last message, in milliseconds.
@@ -90,11 +92,18 @@ impl Metrics {
             "SIP requests by input and method.",
         );
         if let Ok(m) = self.by_method.lock() {
+            // Methods that differ only in characters the label alphabet replaces ("A.B" and
+            // "A_B", both valid tokens) share one series: a duplicate series makes Prometheus
+            // reject the whole scrape.
+            let mut merged: BTreeMap<(&str, String), u64> = BTreeMap::new();
             for ((i, meth), v) in m.iter() {
+                let e = merged.entry((*i, label(meth))).or_default();
+                *e = e.saturating_add(*v);
+            }
+            for ((i, meth), v) in merged {
                 let _ = writeln!(
                     o,
-                    "sipsentry_messages_total{{input=\"{i}\",method=\"{}\"}} {v}",
-                    label(meth)
+                    "sipsentry_messages_total{{input=\"{i}\",method=\"{meth}\"}} {v}"
                 );
             }
         }
@@ -197,5 +206,26 @@ mod tests {
         assert!(t.contains("sipsentry_input_received_total{input=\"hep_udp\"} 3"));
         assert!(t.contains("method=\"INV_ITE_\"} 2"), "{t}");
         assert!(t.contains("# TYPE sipsentry_bans_active gauge"));
+    }
+
+    #[test]
+    fn regression_metrics_duplicate_series_for_methods_that_sanitize_alike() {
+        let m = Metrics::default();
+        {
+            let mut g = m.by_method.lock().unwrap();
+            g.insert(("hep_udp", "FOO.BAR".into()), 2);
+            g.insert(("hep_udp", "FOO_BAR".into()), 3);
+            g.insert(("hep_udp", "FOO!BAR".into()), 4);
+        }
+        let t = m.render();
+        let lines: Vec<&str> = t
+            .lines()
+            .filter(|l| l.starts_with("sipsentry_messages_total{"))
+            .collect();
+        assert_eq!(
+            lines,
+            ["sipsentry_messages_total{input=\"hep_udp\",method=\"FOO_BAR\"} 9"],
+            "{t}"
+        );
     }
 }

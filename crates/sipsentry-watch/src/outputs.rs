@@ -168,15 +168,22 @@ pub enum Syslog {
 
 impl Syslog {
     pub fn open(t: &SyslogTarget) -> std::io::Result<Syslog> {
+        // Non-blocking: a local datagram send waits while the daemon's queue is full, and a
+        // hung syslog daemon would stall the store writer and then detection. A full queue
+        // drops the line instead (best effort, RFC 5426).
         Ok(match t {
             SyslogTarget::Unix(p) => {
-                Syslog::Unix(std::os::unix::net::UnixDatagram::unbound()?, p.clone())
+                let s = std::os::unix::net::UnixDatagram::unbound()?;
+                s.set_nonblocking(true)?;
+                Syslog::Unix(s, p.clone())
             }
             SyslogTarget::Udp(a) => {
                 let bind: std::net::SocketAddr = if a.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" }
                     .parse()
                     .expect("literal");
-                Syslog::Udp(std::net::UdpSocket::bind(bind)?, *a)
+                let s = std::net::UdpSocket::bind(bind)?;
+                s.set_nonblocking(true)?;
+                Syslog::Udp(s, *a)
             }
         })
     }
@@ -303,6 +310,21 @@ fn post_with_retry(agent: &ureq::Agent, h: &WebhookCfg, token: Option<&str>, bod
     false
 }
 
+/// A webhook URL as it may appear in a message: scheme and host only. Incoming-webhook URLs
+/// (Slack, Teams, Discord, …) carry their credential in the path or query, and a URL may hold
+/// `user:password@`.
+pub fn url_for_log(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let elided = if rest.len() > authority.len() {
+        "/…"
+    } else {
+        ""
+    };
+    format!("{scheme}://{host}{elided}")
+}
+
 /// Delivers one event now, synchronously, to the syslog and webhooks a guard configuration
 /// names (for one-shot commands such as `backup restore-test` that share the guard's alert
 /// channels). Returns what failed, each named; secrets are read from their files and never
@@ -325,7 +347,7 @@ pub fn deliver_once(alerts: &crate::config::Alerts, ev: &Event) -> Vec<String> {
                 Err(e) => {
                     failed.push(format!(
                         "webhook {}: token file {}: {e}",
-                        h.url,
+                        url_for_log(&h.url),
                         p.display()
                     ));
                     continue;
@@ -339,7 +361,8 @@ pub fn deliver_once(alerts: &crate::config::Alerts, ev: &Event) -> Vec<String> {
         if !post_with_retry(&agent, h, token.as_deref(), &body) {
             failed.push(format!(
                 "webhook {}: not delivered after {} retries",
-                h.url, h.retries
+                url_for_log(&h.url),
+                h.retries
             ));
         }
     }
@@ -424,5 +447,49 @@ mod tests {
         assert_eq!(q.pop(), Some(json!(4)));
         q.close();
         assert_eq!(q.pop(), None);
+    }
+
+    #[test]
+    fn regression_syslog_unix_socket_with_stalled_reader_blocks_the_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.sock");
+        // A syslog daemon that accepts datagrams but never reads them (hung journald).
+        let _stalled = std::os::unix::net::UnixDatagram::bind(&path).unwrap();
+        let s = Syslog::open(&SyslogTarget::Unix(path)).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let line = "x".repeat(512);
+            // Far beyond the receive queue (net.unix.max_dgram_qlen, 512 by default).
+            for _ in 0..5000 {
+                s.send(&line);
+            }
+            let _ = tx.send(());
+        });
+        assert!(
+            rx.recv_timeout(Duration::from_secs(10)).is_ok(),
+            "syslog send blocked on a stalled reader"
+        );
+    }
+
+    #[test]
+    fn regression_webhook_url_secret_in_delivery_error() {
+        let alerts: crate::config::Alerts = toml::from_str(
+            "[[webhook]]\nurl = \"http://user:pw0rd@127.0.0.92:9/services/T0/B0/SECRETXYZ?token=abc123\"\nretries = 0\ntimeout_s = 2\n",
+        )
+        .unwrap();
+        let ev = Event::Unban {
+            net: "192.0.2.1/32".into(),
+            why: "test".into(),
+        };
+        let failed = deliver_once(&alerts, &ev);
+        assert_eq!(failed.len(), 1, "{failed:?}");
+        for secret in ["pw0rd", "SECRETXYZ", "abc123", "user"] {
+            assert!(!failed[0].contains(secret), "{secret} in {:?}", failed[0]);
+        }
+        assert!(failed[0].contains("http://127.0.0.92:9"), "{:?}", failed[0]);
+        assert_eq!(
+            url_for_log("https://h.example:8443"),
+            "https://h.example:8443"
+        );
     }
 }

@@ -217,3 +217,40 @@ fn api_refuses_without_token_and_validates_input() {
     assert_eq!(code, 400);
     guard.stop();
 }
+
+#[test]
+fn regression_failed_start_leaves_listeners_running() {
+    // A free UDP port for HEP, and an API address that is already taken.
+    let port = std::net::UdpSocket::bind("127.0.0.94:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let taken = std::net::TcpListener::bind("127.0.0.94:0").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "w.toml",
+        &format!(
+            "[inputs.hep]\nudp = \"127.0.0.94:{port}\"\ntcp = \"\"\n[response]\nmode = \"off\"\n[alerts]\nstdout = false\n[store]\npath = \"g.db\"\n[api]\nlisten = \"{}\"\n",
+            taken.local_addr().unwrap()
+        ),
+    );
+    let cfg = sipsentry_watch::config::Config::load(&p).unwrap();
+    let r = sipsentry_watch::Guard::start(
+        &cfg,
+        sipsentry_detect::Policy::default(),
+        Box::new(sipsentry_watch::NoEnforcer),
+    );
+    let e = r
+        .err()
+        .expect("API address in use must fail the start")
+        .to_string();
+    assert!(e.contains("api.listen"), "{e}");
+    // The HEP listener of the failed start must be gone: a restart can bind it again.
+    assert!(
+        wait_for(2, || std::net::UdpSocket::bind(("127.0.0.94", port))
+            .is_ok()),
+        "HEP/UDP 127.0.0.94:{port} still held by the failed start's thread"
+    );
+}

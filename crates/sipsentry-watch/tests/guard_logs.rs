@@ -115,3 +115,43 @@ fn asterisk_security_log_followed_across_rename_and_copytruncate() {
     );
     guard.stop();
 }
+
+#[test]
+fn regression_log_input_on_a_fifo_hangs_shutdown() {
+    // rsyslog's ompipe feeds a named pipe: opening it blocks until a writer appears and reads
+    // block with no data, so the follower never sees the stop flag and `stop()` never returns.
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pbx.pipe");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo with a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let p = write(
+        dir.path(),
+        "w.toml",
+        &format!(
+            "[[inputs.log]]\npath = \"{}\"\n[response]\nmode = \"off\"\n[alerts]\nstdout = false\n[store]\npath = \"g.db\"\n[api]\nlisten = \"\"\n",
+            fifo.display()
+        ),
+    );
+    let cfg = sipsentry_watch::config::Config::load(&p).unwrap();
+    let started = sipsentry_watch::Guard::start(
+        &cfg,
+        sipsentry_detect::Policy::default(),
+        Box::new(sipsentry_watch::NoEnforcer),
+    );
+    let Err(e) = started else {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let g = started.ok().unwrap();
+        std::thread::spawn(move || {
+            g.stop();
+            let _ = tx.send(());
+        });
+        let stopped = rx.recv_timeout(std::time::Duration::from_secs(5)).is_ok();
+        panic!("a FIFO was accepted as a log input (stop returned: {stopped})");
+    };
+    let e = e.to_string();
+    assert!(
+        e.contains("inputs.log") && e.contains("regular file"),
+        "{e}"
+    );
+}
