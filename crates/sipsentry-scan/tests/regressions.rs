@@ -46,3 +46,52 @@ async fn tiny_rate_does_not_panic_the_driver() {
         assert!(b.outcomes[0].timed_out);
     }
 }
+
+/// Regression: the reflector (run on the internet) answered every UDP request with the whole
+/// request echoed plus ~400 bytes of headers, so a spoofed 100-byte OPTIONS drew a 500-byte
+/// answer at the victim: a DDoS amplifier. Now a UDP answer is never larger than its request,
+/// and alg-check pads its INVITE so it still gets one.
+#[tokio::test(flavor = "current_thread")]
+async fn reflector_is_not_a_udp_amplifier() {
+    use sipsentry_scan::{alg, Config};
+    let server = UdpSocket::bind("127.0.0.62:0").await.unwrap();
+    let refl = server.local_addr().unwrap();
+    drop(server);
+    let task = tokio::spawn(alg::reflector(refl, None));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let attacker = UdpSocket::bind("127.0.0.63:0").await.unwrap();
+    attacker.connect(refl).await.unwrap();
+    let small = b"OPTIONS sip:x@127.0.0.62 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.63:5060;branch=z9hG4bK-1\r\n\
+From: <sip:a@b>;tag=1\r\nTo: <sip:x@y>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+    let mut many_vias = b"OPTIONS sip:x@127.0.0.62 SIP/2.0\r\n".to_vec();
+    for i in 0..100 {
+        many_vias.extend_from_slice(
+            format!("Via: SIP/2.0/UDP 127.0.0.63:5060;branch=z9hG4bK-{i}\r\n").as_bytes(),
+        );
+    }
+    many_vias.extend_from_slice(
+        b"From: <sip:a@b>;tag=1\r\nTo: <sip:x@y>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
+    );
+    let mut buf = vec![0u8; 65_536];
+    for req in [&small[..], &many_vias[..]] {
+        attacker.send(req).await.unwrap();
+        if let Ok(Ok(n)) =
+            tokio::time::timeout(Duration::from_millis(300), attacker.recv(&mut buf)).await
+        {
+            assert!(
+                n <= req.len(),
+                "a {}-byte request drew a {n}-byte answer",
+                req.len()
+            );
+        }
+    }
+    // The legitimate client still gets its answer over UDP, and it is no larger either.
+    let cfg = Config {
+        bind: Some("127.0.0.63".parse().unwrap()),
+        ..Config::default()
+    };
+    let rep = alg::alg_check(refl, &[Transport::Udp], &cfg).await.unwrap();
+    assert!(rep.unanswered.is_empty(), "{rep:?}");
+    assert!(rep.findings.is_empty(), "{rep:?}");
+    task.abort();
+}
