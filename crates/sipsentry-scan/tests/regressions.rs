@@ -3,6 +3,8 @@
 //! Peers here are plain loopback sockets (ephemeral ports on 127.0.0.6x): the bugs are in
 //! how the scanner and the reflector handle what arrives, not in any product's behaviour.
 
+mod common;
+
 use sipsentry_scan::driver::{self, Job, Pace};
 use sipsentry_scan::{Timers, Transport};
 use std::time::Duration;
@@ -94,4 +96,47 @@ From: <sip:a@b>;tag=1\r\nTo: <sip:x@y>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\nConte
     assert!(rep.unanswered.is_empty(), "{rep:?}");
     assert!(rep.findings.is_empty(), "{rep:?}");
     task.abort();
+}
+
+/// Regression: SIP-WEAK-CREDENTIAL evidence said "registered with guess #2 (4 chars, from the
+/// built-in list)"; the built-in list and its order are public (extension, 1234, 0000, …), so
+/// the report gave the password away. Real Kamailio (tests/kamailio/weak.cfg: 2001 / 1234).
+#[test]
+fn weak_credential_evidence_does_not_reveal_the_password() {
+    use sipsentry_scan::{scan_host, Checks, Config, Port};
+    let _k = common::kamailio("weak-evidence", "weak.cfg", "127.0.0.64", 5060, &[]);
+    let cfg = Config {
+        bind: Some("127.0.0.65".parse().unwrap()),
+        domain: Some("weak.sipsentry.test".into()),
+        ports: vec![Port::Sip(Transport::Udp, 5060)],
+        checks: Checks {
+            enumerate: false,
+            unauth_invite: false,
+            unauth_register: false,
+            rate_limit: false,
+            tls: false,
+            mgmt: false,
+        },
+        auth_test: true,
+        auth_extensions: vec!["2001".into()],
+        auth_pause: Duration::from_millis(20),
+        ..Config::default()
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let rep = rt.block_on(scan_host("127.0.0.64", &cfg, None)).unwrap();
+    let f = rep
+        .findings
+        .iter()
+        .find(|f| f.id == "SIP-WEAK-CREDENTIAL")
+        .unwrap_or_else(|| panic!("not found: {:?}", rep.findings));
+    let list = sipsentry_scan::checks::builtin_passwords("2001");
+    let index = list.iter().position(|p| p == "1234").unwrap() + 1;
+    for e in &f.evidence {
+        assert!(!e.contains("1234"), "{e}");
+        assert!(!e.contains(&format!("#{index}")), "guess index given: {e}");
+        assert!(!e.contains("4 chars"), "password length given: {e}");
+    }
 }
