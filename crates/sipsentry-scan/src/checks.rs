@@ -623,16 +623,41 @@ impl Ctx<'_, '_> {
             let b = self
                 .batch(s, &format!("enumerate {method}"), jobs, cfg.pace)
                 .await?;
-            let mut exts = Vec::new();
+            let mut candidates: Vec<(&String, String)> = Vec::new();
             for (e, o) in cfg.extensions.iter().zip(&b.outcomes) {
                 if b.silenced && !o.answered() {
                     continue;
                 }
                 let sig = signature(o);
                 if sig != "no answer" && sig != base {
-                    exts.push(format!("{e} ({sig})"));
-                    found.insert(e.clone());
+                    candidates.push((e, sig));
                 }
+            }
+            // A PBX that starts throttling mid-sweep (503, 429, 403 from a blocker) answers
+            // random users that way too: ask fresh random users again, and an answer they
+            // also get says nothing about the extension.
+            if !candidates.is_empty() && !self.rep.blocked {
+                let again: Vec<String> = (0..k).map(|_| format!("zz{}", token(8))).collect();
+                let jobs = again.iter().map(|u| self.job(s, method, u)).collect();
+                let b = self
+                    .batch(s, &format!("re-baseline {method}"), jobs, cfg.pace)
+                    .await?;
+                let post: std::collections::BTreeSet<String> =
+                    b.outcomes.iter().map(signature).collect();
+                let before = candidates.len();
+                candidates.retain(|(_, sig)| !post.contains(sig));
+                if candidates.len() < before {
+                    self.rep.notes.push(format!(
+                        "enumeration via {method}: {} answers were also given to random users afterwards ({}): throttling, not a leak",
+                        before - candidates.len(),
+                        post.iter().cloned().collect::<Vec<_>>().join(" / ")
+                    ));
+                }
+            }
+            let mut exts = Vec::new();
+            for (e, sig) in candidates {
+                exts.push(format!("{e} ({sig})"));
+                found.insert(e.clone());
             }
             if !exts.is_empty() {
                 found_by.push((method.clone(), base, exts));

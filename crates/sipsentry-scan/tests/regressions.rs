@@ -140,3 +140,61 @@ fn weak_credential_evidence_does_not_reveal_the_password() {
         assert!(!e.contains("4 chars"), "password length given: {e}");
     }
 }
+
+/// Regression: a uniform PBX (same challenge for every user) whose rate limiter answers
+/// `503 Service Unavailable` had every extension probed after the limiter kicked in reported
+/// as found (SIP-ENUM-LEAK), because 503 differs from the random users' baseline. Real
+/// Kamailio: tests/kamailio/hardened-503.cfg (hardened.cfg with a loud pike).
+#[test]
+fn uniform_pbx_throttling_with_503_is_not_an_enum_leak() {
+    use sipsentry_scan::{scan_host, Checks, Config, Port};
+    common::need_tls_module();
+    let certs = common::TempDir::new("hardened-503-pki");
+    let pki = common::pki(
+        &["hardened.sipsentry.test"],
+        Some("sip:hardened.sipsentry.test"),
+        (2025, 1, 1),
+        (2035, 1, 1),
+        false,
+    );
+    let tls_cfg = common::kamailio_tls_cfg(&certs.0, &pki);
+    let _k = common::kamailio(
+        "hardened-503",
+        "hardened-503.cfg",
+        "127.0.0.64",
+        5062,
+        &[
+            ("TLSPORT", "5063".into()),
+            ("TLSCFG", tls_cfg),
+            ("PIKE", "8".into()),
+        ],
+    );
+    let mut cfg = Config {
+        bind: Some("127.0.0.65".parse().unwrap()),
+        domain: Some("hardened.sipsentry.test".into()),
+        ports: vec![Port::Sip(Transport::Udp, 5062)],
+        checks: Checks {
+            enumerate: true,
+            unauth_invite: false,
+            unauth_register: false,
+            rate_limit: false,
+            tls: false,
+            mgmt: false,
+        },
+        enum_methods: vec!["REGISTER".into()],
+        ..Config::default()
+    };
+    cfg.extensions = sipsentry_scan::parse_range("1000-1010,2000-2010", 100).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let rep = rt.block_on(scan_host("127.0.0.64", &cfg, None)).unwrap();
+    assert!(
+        !rep.findings.iter().any(|f| f.id == "SIP-ENUM-LEAK"),
+        "false positive: {:?}\nnotes: {:?}",
+        rep.findings,
+        rep.notes
+    );
+    assert!(rep.extensions.is_empty(), "{:?}", rep.extensions);
+}
