@@ -123,10 +123,19 @@ pub fn reflect_response(
     Some(out)
 }
 
-/// Serve UDP and TCP on `bind` until `max` requests were answered (`None`: forever).
+/// TCP connections the reflector serves at once; more are closed at once. Unbounded, a
+/// stranger could hold open every file descriptor the process has.
+pub const MAX_TCP_CONNECTIONS: usize = 32;
+
+/// Longest life of one TCP connection to the reflector.
+const TCP_LIFETIME: Duration = Duration::from_secs(30);
+
+/// Serve UDP and TCP on `bind` until `max` requests were answered (`None`: forever). It runs
+/// on the internet: socket errors (a descriptor limit reached, a reset) never end it.
 pub async fn reflector(bind: SocketAddr, max: Option<usize>) -> Result<(), ScanError> {
     let udp = UdpSocket::bind(bind).await.map_err(ScanError::Io)?;
     let tcp = TcpListener::bind(bind).await.map_err(ScanError::Io)?;
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_TCP_CONNECTIONS));
     let mut served = 0usize;
     let mut buf = vec![0u8; 65_536];
     loop {
@@ -135,30 +144,42 @@ pub async fn reflector(bind: SocketAddr, max: Option<usize>) -> Result<(), ScanE
         }
         tokio::select! {
             r = udp.recv_from(&mut buf) => {
-                let (n, src) = r.map_err(ScanError::Io)?;
+                let Ok((n, src)) = r else { continue };
                 if let Some(resp) = reflect_response(&buf[..n], src, bind, Transport::Udp) {
                     let _ = udp.send_to(&resp, src).await;
                     served += 1;
                 }
             }
             r = tcp.accept() => {
-                let (mut s, src) = r.map_err(ScanError::Io)?;
+                let Ok((mut s, src)) = r else {
+                    // EMFILE/ENFILE and friends: back off instead of spinning or exiting.
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                };
+                let Ok(permit) = slots.clone().try_acquire_owned() else {
+                    drop(s);
+                    continue;
+                };
                 served += 1;
                 tokio::spawn(async move {
-                    let mut framer = sipsentry_sip::StreamFramer::new(sipsentry_sip::Limits::default());
-                    let mut b = [0u8; 8192];
-                    for _ in 0..64 {
-                        let Ok(Ok(n)) = tokio::time::timeout(Duration::from_secs(10), s.read(&mut b)).await else { return };
-                        if n == 0 { return; }
-                        framer.push(&b[..n]);
-                        while let Some(ev) = framer.next_event() {
-                            if let sipsentry_sip::FrameEvent::Message(m) = ev {
-                                if let Some(resp) = reflect_response(&m, src, bind, Transport::Tcp) {
-                                    if s.write_all(&resp).await.is_err() { return; }
+                    let _permit = permit;
+                    let _ = tokio::time::timeout(TCP_LIFETIME, async move {
+                        let mut framer = sipsentry_sip::StreamFramer::new(sipsentry_sip::Limits::default());
+                        let mut b = [0u8; 8192];
+                        for _ in 0..64 {
+                            let Ok(Ok(n)) = tokio::time::timeout(Duration::from_secs(10), s.read(&mut b)).await else { return };
+                            if n == 0 { return; }
+                            framer.push(&b[..n]);
+                            while let Some(ev) = framer.next_event() {
+                                if let sipsentry_sip::FrameEvent::Message(m) = ev {
+                                    if let Some(resp) = reflect_response(&m, src, bind, Transport::Tcp) {
+                                        if s.write_all(&resp).await.is_err() { return; }
+                                    }
                                 }
                             }
                         }
-                    }
+                    })
+                    .await;
                 });
             }
         }
