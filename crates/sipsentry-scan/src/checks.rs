@@ -1009,12 +1009,12 @@ impl Ctx<'_, '_> {
     /// Private addresses in what a public-facing server tells us (Contact, Record-Route,
     /// SDP c=/o=): topology leaks, often a SIP ALG or a NAT misconfiguration.
     fn private_leaks(&mut self, options: &Response) {
+        // The label is `transport:addr`, and an IPv6 addr is `[ip]:port`.
         let target_private = self
             .label
-            .rsplit_once(':')
-            .and_then(|(l, _)| l.split_once(':'))
-            .and_then(|(_, ip)| ip.parse::<IpAddr>().ok())
-            .is_some_and(is_internal);
+            .split_once(':')
+            .and_then(|(_, addr)| addr.parse::<SocketAddr>().ok())
+            .is_some_and(|a| is_internal(a.ip()));
         if target_private && !self.config.report_private_on_private {
             return;
         }
@@ -1245,6 +1245,38 @@ mod tests {
                 .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-'));
             assert!(ids.insert(m.id));
             assert!(!m.control.is_empty() && !m.remediation.is_empty());
+        }
+    }
+
+    /// Regression: the target's own address was parsed out of the label `udp:[fd00::1]:5060`
+    /// as `[fd00` and failed, so a PBX on a private IPv6 network (scanned from inside) had its
+    /// internal addresses reported as a leak, unlike the same PBX on private IPv4.
+    #[test]
+    fn private_ipv6_target_is_not_reported_as_leaking_private_addresses() {
+        let raw = b"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP [fd00::9]:5060;branch=z9hG4bK-1\r\n\
+To: <sip:x@pbx>;tag=a\r\nCSeq: 1 OPTIONS\r\nContact: <sip:pbx@[fd00::1]:5060>\r\n\r\n";
+        let options = Response::from_message(&sipsentry_sip::Message::parse(raw)).unwrap();
+        for (label, expect_leak) in [
+            ("udp:[fd00::1]:5060", false),
+            ("udp:10.1.2.3:5060", false),
+            ("udp:[2001:db8::1]:5060", true),
+        ] {
+            let config = Config::default();
+            let mut rep = HostReport::default();
+            let mut ctx = Ctx {
+                config: &config,
+                domain: "pbx".into(),
+                label: label.into(),
+                rep: &mut rep,
+                seen: Vec::new(),
+                progress: &no_progress,
+            };
+            ctx.private_leaks(&options);
+            let leak = rep
+                .findings
+                .iter()
+                .any(|f| f.id == "NET-PRIVATE-ADDRESS-LEAK");
+            assert_eq!(leak, expect_leak, "{label}: {:?}", rep.findings);
         }
     }
 
