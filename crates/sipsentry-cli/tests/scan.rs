@@ -113,3 +113,60 @@ fn usage_errors_exit_2_with_a_message() {
         assert!(err.contains(msg), "{args:?}: {err}");
     }
 }
+
+/// Regression: `sipsentry reflector` (it runs on the internet) spawned a task per TCP
+/// connection without bound and returned from its loop on the first `accept` error, so a
+/// stranger holding open more connections than the process has file descriptors (EMFILE)
+/// stopped the reflector for everyone. Run with a small descriptor limit (util-linux prlimit).
+#[test]
+fn reflector_survives_a_tcp_connection_flood() {
+    use std::net::{TcpStream, UdpSocket};
+    use std::time::Duration;
+    let prlimit = common::need("prlimit", "util-linux");
+    let listen = "127.0.0.62:5072";
+    let mut child = Command::new(prlimit)
+        .args(["--nofile=48", "--"])
+        .arg(env!("CARGO_BIN_EXE_sipsentry"))
+        .args(["reflector", "--listen", listen])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn reflector");
+    struct Kill<'a>(&'a mut std::process::Child);
+    impl Drop for Kill<'_> {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let guard = Kill(&mut child);
+    std::thread::sleep(Duration::from_millis(400));
+    let mut conns = Vec::new();
+    for _ in 0..80 {
+        if let Ok(c) =
+            TcpStream::connect_timeout(&listen.parse().unwrap(), Duration::from_millis(300))
+        {
+            conns.push(c);
+        }
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        guard.0.try_wait().expect("wait").is_none(),
+        "the reflector exited under a connection flood"
+    );
+    drop(conns);
+    std::thread::sleep(Duration::from_millis(300));
+    // Still answering: a padded-enough UDP request gets its 200.
+    let u = UdpSocket::bind("127.0.0.63:0").unwrap();
+    u.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    let req = format!(
+        "OPTIONS sip:r@127.0.0.62 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.63:5060;branch=z9hG4bK-f\r\n\
+         From: <sip:a@b>;tag=1\r\nTo: <sip:r@b>\r\nCall-ID: flood\r\nCSeq: 1 OPTIONS\r\n\
+         X-Reflector-Pad: {}\r\nContent-Length: 0\r\n\r\n",
+        "x".repeat(640)
+    );
+    u.send_to(req.as_bytes(), listen).unwrap();
+    let mut buf = [0u8; 4096];
+    let n = u.recv(&mut buf).expect("reflector answers after the flood");
+    assert!(buf[..n].starts_with(b"SIP/2.0 200"));
+}

@@ -25,8 +25,39 @@ use crate::{Config, ScanError};
 /// Largest request the reflector echoes.
 pub const MAX_REFLECT: usize = 16 * 1024;
 
+/// Header the client pads its request with, and the reflector leaves out of the echo, so that
+/// a UDP answer is never larger than the request that caused it (the source of a datagram can
+/// be spoofed: a reflector that answers bigger than it was asked is a DDoS amplifier).
+pub const PAD_HEADER: &str = "X-Reflector-Pad";
+
+/// Padding the client adds: covers the answer's own headers (status line, copied
+/// Via/From/To/Call-ID/CSeq, Contact, X-Reflector-Source, Server, Content-*) while keeping the
+/// INVITE inside one 1500-byte Ethernet frame.
+const PAD_LEN: usize = 640;
+
+/// `received` without [`PAD_HEADER`] lines (head only; the body is echoed untouched).
+fn strip_pad(received: &[u8]) -> Vec<u8> {
+    let Some(end) = received.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return received.to_vec();
+    };
+    let mut out = Vec::with_capacity(received.len());
+    for line in received[..end + 2].split_inclusive(|&b| b == b'\n') {
+        let is_pad = line.len() > PAD_HEADER.len()
+            && line[..PAD_HEADER.len()].eq_ignore_ascii_case(PAD_HEADER.as_bytes())
+            && line[PAD_HEADER.len()..]
+                .trim_ascii_start()
+                .starts_with(b":");
+        if !is_pad {
+            out.extend_from_slice(line);
+        }
+    }
+    out.extend_from_slice(&received[end + 2..]);
+    out
+}
+
 /// The reflector's answer to `received` from `source`: `200 OK` (or nothing for ACK and for
-/// anything that is not a SIP request).
+/// anything that is not a SIP request). Over UDP there is no answer at all when it would be
+/// larger than `received` (see [`PAD_HEADER`]): no amplification for a spoofed source.
 pub fn reflect_response(
     received: &[u8],
     source: SocketAddr,
@@ -44,6 +75,7 @@ pub fn reflect_response(
     if method.as_bytes() == b"ACK" {
         return None;
     }
+    let echo = strip_pad(received);
     let mut out = Vec::with_capacity(received.len() + 512);
     out.extend_from_slice(b"SIP/2.0 200 OK\r\n");
     for h in m.headers_named(HeaderName::Via) {
@@ -68,23 +100,42 @@ pub fn reflect_response(
         out.extend_from_slice(format!(";tag=refl{}", token(8)).as_bytes());
     }
     out.extend_from_slice(b"\r\n");
+    let bare_end = out.len();
     out.extend_from_slice(
         format!(
             "Contact: <sip:reflector@{local};transport={}>\r\nX-Reflector-Source: {source}\r\n\
              Server: sipsentry-reflector\r\nContent-Type: message/sip\r\nContent-Length: {}\r\n\r\n",
             transport.as_str(),
-            received.len()
+            echo.len()
         )
         .as_bytes(),
     );
-    out.extend_from_slice(received);
+    out.extend_from_slice(&echo);
+    if transport == Transport::Udp && out.len() > received.len() {
+        // An unpadded request (the BYE that hangs up, a stranger's probe): a bare 200 OK
+        // still ends the client's transaction, when it is no larger than the request.
+        out.truncate(bare_end);
+        out.extend_from_slice(b"Content-Length: 0\r\n\r\n");
+        if out.len() > received.len() {
+            return None;
+        }
+    }
     Some(out)
 }
 
-/// Serve UDP and TCP on `bind` until `max` requests were answered (`None`: forever).
+/// TCP connections the reflector serves at once; more are closed at once. Unbounded, a
+/// stranger could hold open every file descriptor the process has.
+pub const MAX_TCP_CONNECTIONS: usize = 32;
+
+/// Longest life of one TCP connection to the reflector.
+const TCP_LIFETIME: Duration = Duration::from_secs(30);
+
+/// Serve UDP and TCP on `bind` until `max` requests were answered (`None`: forever). It runs
+/// on the internet: socket errors (a descriptor limit reached, a reset) never end it.
 pub async fn reflector(bind: SocketAddr, max: Option<usize>) -> Result<(), ScanError> {
     let udp = UdpSocket::bind(bind).await.map_err(ScanError::Io)?;
     let tcp = TcpListener::bind(bind).await.map_err(ScanError::Io)?;
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_TCP_CONNECTIONS));
     let mut served = 0usize;
     let mut buf = vec![0u8; 65_536];
     loop {
@@ -93,30 +144,42 @@ pub async fn reflector(bind: SocketAddr, max: Option<usize>) -> Result<(), ScanE
         }
         tokio::select! {
             r = udp.recv_from(&mut buf) => {
-                let (n, src) = r.map_err(ScanError::Io)?;
+                let Ok((n, src)) = r else { continue };
                 if let Some(resp) = reflect_response(&buf[..n], src, bind, Transport::Udp) {
                     let _ = udp.send_to(&resp, src).await;
                     served += 1;
                 }
             }
             r = tcp.accept() => {
-                let (mut s, src) = r.map_err(ScanError::Io)?;
+                let Ok((mut s, src)) = r else {
+                    // EMFILE/ENFILE and friends: back off instead of spinning or exiting.
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                };
+                let Ok(permit) = slots.clone().try_acquire_owned() else {
+                    drop(s);
+                    continue;
+                };
                 served += 1;
                 tokio::spawn(async move {
-                    let mut framer = sipsentry_sip::StreamFramer::new(sipsentry_sip::Limits::default());
-                    let mut b = [0u8; 8192];
-                    for _ in 0..64 {
-                        let Ok(Ok(n)) = tokio::time::timeout(Duration::from_secs(10), s.read(&mut b)).await else { return };
-                        if n == 0 { return; }
-                        framer.push(&b[..n]);
-                        while let Some(ev) = framer.next_event() {
-                            if let sipsentry_sip::FrameEvent::Message(m) = ev {
-                                if let Some(resp) = reflect_response(&m, src, bind, Transport::Tcp) {
-                                    if s.write_all(&resp).await.is_err() { return; }
+                    let _permit = permit;
+                    let _ = tokio::time::timeout(TCP_LIFETIME, async move {
+                        let mut framer = sipsentry_sip::StreamFramer::new(sipsentry_sip::Limits::default());
+                        let mut b = [0u8; 8192];
+                        for _ in 0..64 {
+                            let Ok(Ok(n)) = tokio::time::timeout(Duration::from_secs(10), s.read(&mut b)).await else { return };
+                            if n == 0 { return; }
+                            framer.push(&b[..n]);
+                            while let Some(ev) = framer.next_event() {
+                                if let sipsentry_sip::FrameEvent::Message(m) = ev {
+                                    if let Some(resp) = reflect_response(&m, src, bind, Transport::Tcp) {
+                                        if s.write_all(&resp).await.is_err() { return; }
+                                    }
                                 }
                             }
                         }
-                    }
+                    })
+                    .await;
                 });
             }
         }
@@ -237,6 +300,7 @@ pub async fn alg_check(
             port = 40_000
         );
         r.body = Some(("application/sdp".into(), sdp.into_bytes()));
+        r.headers.push((PAD_HEADER.into(), "x".repeat(PAD_LEN)));
         let sent = r.encode();
         let o = s
             .one(Job {
@@ -289,7 +353,7 @@ c=IN IP4 192.168.1.20\r\n";
             req,
             src,
             "198.51.100.2:5060".parse().unwrap(),
-            Transport::Udp,
+            Transport::Tcp,
         )
         .unwrap();
         let m = Message::parse(&resp);

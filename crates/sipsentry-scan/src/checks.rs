@@ -623,16 +623,41 @@ impl Ctx<'_, '_> {
             let b = self
                 .batch(s, &format!("enumerate {method}"), jobs, cfg.pace)
                 .await?;
-            let mut exts = Vec::new();
+            let mut candidates: Vec<(&String, String)> = Vec::new();
             for (e, o) in cfg.extensions.iter().zip(&b.outcomes) {
                 if b.silenced && !o.answered() {
                     continue;
                 }
                 let sig = signature(o);
                 if sig != "no answer" && sig != base {
-                    exts.push(format!("{e} ({sig})"));
-                    found.insert(e.clone());
+                    candidates.push((e, sig));
                 }
+            }
+            // A PBX that starts throttling mid-sweep (503, 429, 403 from a blocker) answers
+            // random users that way too: ask fresh random users again, and an answer they
+            // also get says nothing about the extension.
+            if !candidates.is_empty() && !self.rep.blocked {
+                let again: Vec<String> = (0..k).map(|_| format!("zz{}", token(8))).collect();
+                let jobs = again.iter().map(|u| self.job(s, method, u)).collect();
+                let b = self
+                    .batch(s, &format!("re-baseline {method}"), jobs, cfg.pace)
+                    .await?;
+                let post: std::collections::BTreeSet<String> =
+                    b.outcomes.iter().map(signature).collect();
+                let before = candidates.len();
+                candidates.retain(|(_, sig)| !post.contains(sig));
+                if candidates.len() < before {
+                    self.rep.notes.push(format!(
+                        "enumeration via {method}: {} answers were also given to random users afterwards ({}): throttling, not a leak",
+                        before - candidates.len(),
+                        post.iter().cloned().collect::<Vec<_>>().join(" / ")
+                    ));
+                }
+            }
+            let mut exts = Vec::new();
+            for (e, sig) in candidates {
+                exts.push(format!("{e} ({sig})"));
+                found.insert(e.clone());
             }
             if !exts.is_empty() {
                 found_by.push((method.clone(), base, exts));
@@ -851,13 +876,13 @@ impl Ctx<'_, '_> {
                 match self.register_with(s, ext, pw).await? {
                     AuthAttempt::Accepted { .. } => {
                         let builtin = n < builtin_passwords(ext).len();
+                        // Neither the guess number nor the length: the built-in list and its
+                        // order are public, so either would give the password away.
                         self.rep.findings.push(finding(
                             "SIP-WEAK-CREDENTIAL",
                             &self.label,
                             vec![format!(
-                                "extension {ext} registered with guess #{} ({} chars, from the {}); password redacted",
-                                n + 1,
-                                pw.chars().count(),
+                                "extension {ext} registered with a password from the {}; password redacted",
                                 if builtin { "built-in list" } else { "wordlist" }
                             )],
                         ));
@@ -984,12 +1009,12 @@ impl Ctx<'_, '_> {
     /// Private addresses in what a public-facing server tells us (Contact, Record-Route,
     /// SDP c=/o=): topology leaks, often a SIP ALG or a NAT misconfiguration.
     fn private_leaks(&mut self, options: &Response) {
+        // The label is `transport:addr`, and an IPv6 addr is `[ip]:port`.
         let target_private = self
             .label
-            .rsplit_once(':')
-            .and_then(|(l, _)| l.split_once(':'))
-            .and_then(|(_, ip)| ip.parse::<IpAddr>().ok())
-            .is_some_and(is_internal);
+            .split_once(':')
+            .and_then(|(_, addr)| addr.parse::<SocketAddr>().ok())
+            .is_some_and(|a| is_internal(a.ip()));
         if target_private && !self.config.report_private_on_private {
             return;
         }
@@ -1220,6 +1245,38 @@ mod tests {
                 .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-'));
             assert!(ids.insert(m.id));
             assert!(!m.control.is_empty() && !m.remediation.is_empty());
+        }
+    }
+
+    /// Regression: the target's own address was parsed out of the label `udp:[fd00::1]:5060`
+    /// as `[fd00` and failed, so a PBX on a private IPv6 network (scanned from inside) had its
+    /// internal addresses reported as a leak, unlike the same PBX on private IPv4.
+    #[test]
+    fn private_ipv6_target_is_not_reported_as_leaking_private_addresses() {
+        let raw = b"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP [fd00::9]:5060;branch=z9hG4bK-1\r\n\
+To: <sip:x@pbx>;tag=a\r\nCSeq: 1 OPTIONS\r\nContact: <sip:pbx@[fd00::1]:5060>\r\n\r\n";
+        let options = Response::from_message(&sipsentry_sip::Message::parse(raw)).unwrap();
+        for (label, expect_leak) in [
+            ("udp:[fd00::1]:5060", false),
+            ("udp:10.1.2.3:5060", false),
+            ("udp:[2001:db8::1]:5060", true),
+        ] {
+            let config = Config::default();
+            let mut rep = HostReport::default();
+            let mut ctx = Ctx {
+                config: &config,
+                domain: "pbx".into(),
+                label: label.into(),
+                rep: &mut rep,
+                seen: Vec::new(),
+                progress: &no_progress,
+            };
+            ctx.private_leaks(&options);
+            let leak = rep
+                .findings
+                .iter()
+                .any(|f| f.id == "NET-PRIVATE-ADDRESS-LEAK");
+            assert_eq!(leak, expect_leak, "{label}: {:?}", rep.findings);
         }
     }
 

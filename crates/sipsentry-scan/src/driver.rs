@@ -217,6 +217,9 @@ impl Default for Pace {
     }
 }
 
+/// Longest pause between two new requests, whatever the rate says (one an hour).
+const MAX_INTERVAL: Duration = Duration::from_secs(3600);
+
 /// Result of a batch.
 #[derive(Debug, Default)]
 pub struct Batch {
@@ -487,8 +490,12 @@ impl Session {
         let mut main_active = 0usize;
         let mut consecutive_silent = 0usize;
         let mut ever_answered = false;
+        // Any positive rate is accepted, so bound the interval: 1/rate may not fit a Duration,
+        // and `now - interval` must not reach back before the clock's epoch.
         let interval = if pace.rate > 0.0 {
-            Duration::from_secs_f64(1.0 / pace.rate.min(100_000.0))
+            Duration::try_from_secs_f64(1.0 / pace.rate.min(100_000.0))
+                .unwrap_or(MAX_INTERVAL)
+                .min(MAX_INTERVAL)
         } else {
             Duration::ZERO
         };
@@ -520,7 +527,10 @@ impl Session {
                 );
                 main_active += 1;
                 batch.started += 1;
-                next_start = next_start.max(now - interval) + interval;
+                next_start = now
+                    .checked_sub(interval)
+                    .map_or(next_start, |earliest| next_start.max(earliest))
+                    + interval;
             }
 
             // Flush everything the transactions want to send.

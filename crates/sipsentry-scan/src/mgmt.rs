@@ -158,9 +158,10 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
             break;
         }
         let start = eol + 2;
-        let end = (start + size).min(b.len());
-        out.extend_from_slice(&b[start..end]);
-        b = b.get((end + 2).min(b.len())..).unwrap_or(&[]);
+        // The size is the server's word: saturate, a hostile one may say usize::MAX.
+        let end = start.saturating_add(size).min(b.len());
+        out.extend_from_slice(b.get(start..end).unwrap_or(&[]));
+        b = b.get(end.saturating_add(2).min(b.len())..).unwrap_or(&[]);
     }
     out
 }

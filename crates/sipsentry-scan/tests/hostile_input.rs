@@ -47,3 +47,13 @@ proptest! {
         }
     }
 }
+
+/// Regression: a chunk size near `usize::MAX` in a hostile HTTP banner overflowed
+/// `start + size` in the de-chunker (panic in debug, out-of-order slice panic in release).
+#[test]
+fn http_chunk_size_overflow_does_not_panic() {
+    let raw = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\n<title>x</title>\r\n0\r\n\r\n";
+    let r = mgmt::parse_http(raw).expect("parsed");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.title().as_deref(), Some("x"));
+}
