@@ -25,6 +25,41 @@ type Rule<'a> = (&'static str, usize, &'a dyn Fn(i64) -> i64);
 
 /// Why each backup is kept (IDs absent from the map are not covered by the policy).
 pub fn select(backups: &[(String, i64)], p: &Policy) -> BTreeMap<String, Vec<&'static str>> {
+    // The policy applies per backup series (`--name`): two PBXs sharing a target must not
+    // compete for the same daily/weekly/monthly slots, or one series' newest backup is pruned.
+    let mut groups: BTreeMap<&str, Vec<(String, i64)>> = BTreeMap::new();
+    for (id, t) in backups {
+        groups.entry(series(id)).or_default().push((id.clone(), *t));
+    }
+    let mut keep = BTreeMap::new();
+    for group in groups.values() {
+        keep.extend(select_series(group, p));
+    }
+    keep
+}
+
+/// The series (`--name`) of a backup ID `NAME-YYYYMMDDTHHMMSSZ[-N]`; an ID of another shape is
+/// its own series.
+pub fn series(id: &str) -> &str {
+    let base = match id.rsplit_once('-') {
+        Some((b, n)) if !n.is_empty() && n.len() <= 6 && n.bytes().all(|c| c.is_ascii_digit()) => b,
+        _ => id,
+    };
+    match base.rsplit_once('-') {
+        Some((name, ts))
+            if ts.len() == 16
+                && ts.as_bytes()[8] == b'T'
+                && ts.ends_with('Z')
+                && ts[..8].bytes().all(|c| c.is_ascii_digit())
+                && ts[9..15].bytes().all(|c| c.is_ascii_digit()) =>
+        {
+            name
+        }
+        _ => id,
+    }
+}
+
+fn select_series(backups: &[(String, i64)], p: &Policy) -> BTreeMap<String, Vec<&'static str>> {
     let mut sorted: Vec<&(String, i64)> = backups.iter().collect();
     sorted.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| b.0.cmp(&a.0)));
     let mut keep: BTreeMap<String, Vec<&'static str>> = BTreeMap::new();
@@ -250,5 +285,40 @@ mod tests {
     fn empty_policy_keeps_nothing() {
         let b = vec![("x-20260101T000000Z".to_string(), 0)];
         assert!(select(&b, &Policy::default()).is_empty());
+    }
+}
+
+#[cfg(test)]
+mod series_tests {
+    use super::*;
+
+    /// Regression (review): prune mixed backup names. Two PBXs on one target, fs1 always later
+    /// in the day than pbx1: `keep_daily 7` kept only fs1's backups and pruned every pbx1
+    /// backup, its newest included.
+    #[test]
+    fn regression_prune_keeps_newest_backup_of_each_name() {
+        let mut backups = Vec::new();
+        for d in 0..10i64 {
+            let t = 1_790_000_000 + d * 86_400;
+            backups.push((format!("pbx1-202611{:02}T010000Z", d + 1), t));
+            backups.push((format!("fs1-202611{:02}T230000Z", d + 1), t + 22 * 3600));
+        }
+        let p = Policy {
+            daily: 7,
+            ..Default::default()
+        };
+        let keep = select(&backups, &p);
+        assert!(keep.contains_key("pbx1-20261110T010000Z"), "{keep:?}");
+        assert!(keep.contains_key("fs1-20261110T230000Z"));
+        assert_eq!(keep.keys().filter(|k| k.starts_with("pbx1-")).count(), 7);
+        assert_eq!(keep.keys().filter(|k| k.starts_with("fs1-")).count(), 7);
+    }
+
+    #[test]
+    fn series_of_ids() {
+        assert_eq!(series("pbx1-20261128T010203Z"), "pbx1");
+        assert_eq!(series("pbx-east-1-20261128T010203Z-2"), "pbx-east-1");
+        assert_eq!(series("odd"), "odd");
+        assert_eq!(series("x-2026"), "x-2026");
     }
 }
