@@ -7,36 +7,6 @@ use std::net::{SocketAddr, UdpSocket};
 use std::process::Command;
 use std::time::Duration;
 
-struct Ns(String);
-impl Drop for Ns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
-    }
-}
-
-fn netns(tag: &str) -> Ns {
-    for (c, p) in [("ip", "iproute2"), ("nft", "nftables")] {
-        let ok = Command::new("sh")
-            .arg("-c")
-            .arg(format!("command -v {c}"))
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false);
-        assert!(ok, "{c} not found: install {p}");
-    }
-    let name = format!("ssw-{tag}-{}", std::process::id());
-    assert!(Command::new("ip")
-        .args(["netns", "add", &name])
-        .status()
-        .unwrap()
-        .success());
-    Command::new("ip")
-        .args(["-n", &name, "link", "set", "lo", "up"])
-        .status()
-        .unwrap();
-    Ns(name)
-}
-
 fn guard(dir: &std::path::Path, ns: &str, mode: &str) -> sipsentry_watch::Guard {
     let p = write(
         dir,
@@ -106,7 +76,7 @@ fn kernel_timeout(ns: &str, ip: &str) -> Option<u64> {
 
 #[test]
 fn repeat_offender_gets_a_longer_ban() {
-    let ns = netns("rec");
+    let ns = netns("ssw-rec");
     let dir = tempfile::tempdir().unwrap();
     let g = guard(dir.path(), &ns.0, "enforce");
     brute(&g, "10.1.1.1:5060", 0);
@@ -133,7 +103,7 @@ fn repeat_offender_gets_a_longer_ban() {
 
 #[test]
 fn dry_run_changes_nothing_in_the_kernel() {
-    let ns = netns("dry");
+    let ns = netns("ssw-dry");
     let dir = tempfile::tempdir().unwrap();
     let g = guard(dir.path(), &ns.0, "dry-run");
     brute(&g, "10.1.1.2:5060", 0);

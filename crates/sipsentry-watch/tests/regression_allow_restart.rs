@@ -7,38 +7,6 @@ use sipsentry_watch::actions::Cmd;
 use std::process::Command;
 use std::time::Duration;
 
-struct Ns(String);
-impl Drop for Ns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
-    }
-}
-
-fn netns(tag: &str) -> Ns {
-    for (c, p) in [("ip", "iproute2"), ("nft", "nftables")] {
-        let ok = Command::new("sh")
-            .arg("-c")
-            .arg(format!("command -v {c}"))
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false);
-        assert!(ok, "{c} not found: install {p}");
-    }
-    let name = format!("ssr-{tag}-{}", std::process::id());
-    let _ = Command::new("ip").args(["netns", "del", &name]).status();
-    assert!(Command::new("ip")
-        .args(["netns", "add", &name])
-        .status()
-        .unwrap()
-        .success());
-    let ns = Ns(name);
-    Command::new("ip")
-        .args(["-n", &ns.0, "link", "set", "lo", "up"])
-        .status()
-        .unwrap();
-    ns
-}
-
 fn guard(dir: &std::path::Path, ns: &str, allow: &str) -> sipsentry_watch::Guard {
     let p = write(
         dir,
@@ -83,7 +51,7 @@ fn active_bans(g: &sipsentry_watch::Guard) -> Vec<String> {
 
 #[test]
 fn regression_restart_leaves_newly_allow_listed_net_banned_in_kernel() {
-    let ns = netns("allow");
+    let ns = netns("ssr-allow");
     let dir = tempfile::tempdir().unwrap();
     let g = guard(dir.path(), &ns.0, "");
     let (tx, rx) = std::sync::mpsc::sync_channel(1);

@@ -98,3 +98,40 @@ pub fn wait_for(secs: u64, mut f: impl FnMut() -> bool) -> bool {
     }
     false
 }
+
+/// A network namespace the test creates (loopback up) and deletes when dropped, also on failure.
+pub struct Ns(pub String);
+impl Drop for Ns {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("ip")
+            .args(["netns", "del", &self.0])
+            .status();
+    }
+}
+
+/// Creates namespace `{tag}-{pid}`; fails naming the package when `ip` or `nft` is missing.
+pub fn netns(tag: &str) -> Ns {
+    use std::process::Command;
+    for (c, p) in [("ip", "iproute2"), ("nft", "nftables")] {
+        let ok = Command::new("sh")
+            .arg("-c")
+            .arg(format!("command -v {c}"))
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        assert!(ok, "{c} not found: install {p}");
+    }
+    let name = format!("{tag}-{}", std::process::id());
+    let _ = Command::new("ip").args(["netns", "del", &name]).status();
+    assert!(Command::new("ip")
+        .args(["netns", "add", &name])
+        .status()
+        .unwrap()
+        .success());
+    let ns = Ns(name);
+    Command::new("ip")
+        .args(["-n", &ns.0, "link", "set", "lo", "up"])
+        .status()
+        .unwrap();
+    ns
+}
